@@ -1,0 +1,46 @@
+# openindex — the two commands a fresh machine needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := reports/demo
+
+.PHONY: run test bench lint schema demo-data clean help
+
+help:
+	@echo "make run     build the demo index (default framework, synthetic demo network) into $(DEMO)/"
+	@echo "make test    run the test suite"
+	@echo "make bench   run the speed benchmarks"
+	@echo "make lint    ruff"
+	@echo "make schema  regenerate indicators/framework.schema.json"
+
+# (Re)install when the project definition changes; a fresh clone creates .venv first.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/openindex validate indicators/opencities.yaml --data datasets/demo_network.csv
+	$(BIN)/openindex run indicators/opencities.yaml datasets/demo_network.csv --out $(DEMO)
+	@echo "The demo index (synthetic data) is in $(DEMO)/: scores.csv, peers.csv, stages.xlsx, manifest.json"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check openindex tests benchmarks datasets
+
+schema: $(STAMP)
+	$(BIN)/openindex schema --out indicators/framework.schema.json
+
+demo-data: $(STAMP)
+	$(BIN)/python datasets/make_demo.py
+	$(BIN)/python datasets/make_icc_demo.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info

@@ -1,0 +1,488 @@
+"""The pipeline: the one place where the build spec meets the registered methods.
+
+Step order (OECD/JRC Handbook, steps 3-6)::
+
+    raw -> denominate -> screen units -> impute -> treat outliers
+        -> directions (x * direction) -> normalise -> weight -> aggregate level by level -> rank
+
+Every step resolves, per indicator (or per node for weights and aggregation), the
+method to use: the per-indicator/per-node override if any, else (aggregation only)
+the per-level choice, else the global one. Indicators sharing a method and params
+are processed in one call. Method errors that carry positions
+(:class:`~openindex.errors.DegenerateInputError`) are re-raised with indicator
+codes and unit names.
+
+The numeric core, :func:`aggregate_tree`, takes arrays with leading batch axes
+so that the uncertainty analysis can evaluate many weight sets in one call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .errors import DegenerateInputError, MethodError
+from .framework import Framework
+from .rank import rank_desc
+from .registry import registry_for
+from .result import Result
+from .spec import MethodChoice, StepSpec
+
+__all__ = ["build", "aggregate_level", "aggregate_tree", "resolve_node_methods", "Plan"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A method resolved for a set of columns: name, full params, column positions."""
+
+    method: str
+    params: Mapping[str, Any]
+    columns: tuple[int, ...]
+
+    def key(self) -> tuple[str, str]:
+        return self.method, json.dumps(dict(self.params), sort_keys=True, default=str)
+
+
+def _plans(step: str, spec: StepSpec, codes: Sequence[str], questionnaire: Sequence[bool] | None = None,
+           default: MethodChoice | None = None) -> list[Plan]:
+    """Group ``codes`` by their effective method choice for ``step`` (params validated, defaults filled).
+
+    Precedence: ``spec.overrides[code]``, then ``spec.questionnaire`` for questionnaire
+    items, then ``default`` (a level's choice, for aggregation) or the global method.
+    """
+    reg = registry_for(step)
+    groups: dict[tuple[str, str], list[int]] = {}
+    resolved: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    for j, code in enumerate(codes):
+        is_q = bool(questionnaire[j]) if questionnaire is not None else False
+        if default is not None and code not in spec.overrides:
+            choice = default
+        else:
+            choice = spec.choice_for(code, is_q)
+        params = reg.validate_params(choice.method, choice.params)
+        key = Plan(choice.method, params, ()).key()
+        groups.setdefault(key, []).append(j)
+        resolved[key] = (choice.method, params)
+    return [Plan(resolved[k][0], resolved[k][1], tuple(cols)) for k, cols in groups.items()]
+
+
+class _StepRunner:
+    """Applies one per-indicator step, translating method errors into named ones."""
+
+    def __init__(self, step: str, codes: Sequence[str], unit_names: Sequence[str]) -> None:
+        self.step, self.codes, self.units = step, tuple(codes), tuple(unit_names)
+        self.reg = registry_for(step)
+
+    def call(self, plan: Plan, x: np.ndarray, context: Mapping[str, Callable[[np.ndarray], Any]]) -> Any:
+        method = self.reg.get(plan.method)
+        cols = np.asarray(plan.columns)
+        kwargs = dict(plan.params)
+        for name in method.context:
+            if name not in context:
+                raise MethodError(f"{self.step} method '{plan.method}' needs '{name}', which this pipeline "
+                                  "cannot provide")
+            kwargs[name] = context[name](cols)
+        try:
+            return method.func(x[..., cols], **kwargs)
+        except DegenerateInputError as exc:
+            raise MethodError(self.describe(exc, plan, cols)) from None
+
+    def describe(self, exc: DegenerateInputError, plan: Plan, cols: np.ndarray) -> str:
+        inds = [self.codes[cols[c]] for c in exc.columns if c < len(cols)]
+        units = [self.units[u] for u in exc.units if u < len(self.units)]
+        text = f"{self.step} method '{plan.method}': {exc.message}"
+        if inds:
+            text += f"; indicator{'s' * (len(inds) > 1)}: {', '.join(inds)}"
+        if units:
+            text += f"; unit{'s' * (len(units) > 1)}: {', '.join(units)}"
+        return text + (f". {exc.hint}" if exc.hint else "")
+
+
+# --------------------------------------------------------------------------------------
+# Aggregation over the tree (batched numeric core)
+# --------------------------------------------------------------------------------------
+
+
+def resolve_node_methods(framework: Framework, level: int) -> list[Plan]:
+    """Aggregation plans for the nodes of ``level`` (rows of the level's weight matrix).
+
+    Precedence: the node's own ``aggregate:`` or ``build.aggregate.overrides[code]``,
+    then ``build.aggregate.levels[level name or number]``, then the global method.
+    """
+    spec = framework.build.aggregate
+    name = framework.level_names[level - 1]
+    level_choice = spec.levels.get(name) or spec.levels.get(str(level)) or MethodChoice(
+        method=spec.method, params=spec.params)
+    overrides = dict(spec.overrides)
+    for code in framework.levels[level - 1]:
+        own = framework.aggregates[code].aggregate
+        if own is not None:
+            overrides[code] = own
+    return _plans("aggregate", spec.model_copy(update={"overrides": overrides}), framework.levels[level - 1],
+                  default=level_choice)
+
+
+def aggregate_level(
+    x: np.ndarray,
+    w: np.ndarray,
+    plans: Sequence[Plan],
+    *,
+    min_share: float = 0.0,
+    member: np.ndarray | None = None,
+    describe: Callable[[Plan, DegenerateInputError], str] | None = None,
+) -> np.ndarray:
+    """Aggregate one level: children scores -> node scores.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n_units, n_children)
+        Children scores; leading batch axes allowed.
+    w : ndarray, shape (..., n_nodes, n_children)
+        Weights normalised within each row, 0 outside the node's children.
+    plans : sequence of Plan
+        Aggregation plans; ``columns`` are row positions (nodes) in ``w``.
+    min_share : float
+        A node whose share of present children (by count) is below this is missing.
+    member : bool ndarray (n_nodes, n_children), optional
+        Membership, for ``min_share``; default ``w > 0`` in any batch element.
+
+    Returns
+    -------
+    ndarray, shape (..., n_units, n_nodes)
+    """
+    w = np.asarray(w, dtype=float)
+    batch = np.broadcast_shapes(x.shape[:-2], w.shape[:-2])
+    y = np.full((*batch, x.shape[-2], w.shape[-2]), np.nan)
+    reg = registry_for("aggregate")
+    for plan in plans:
+        rows = np.asarray(plan.columns)
+        try:
+            y[..., rows] = reg.get(plan.method).func(x, w[..., rows, :], **plan.params)
+        except DegenerateInputError as exc:
+            raise MethodError(describe(plan, exc) if describe else str(exc)) from None
+    if min_share > 0:
+        if member is None:
+            member = (w > 0).reshape(-1, *w.shape[-2:]).any(axis=0)
+        present = (~np.isnan(x)).astype(float) @ member.T.astype(float)
+        y = np.where(present / member.sum(axis=1) < min_share, np.nan, y)
+    return y
+
+
+def aggregate_tree(
+    normalised: np.ndarray,
+    weights: Sequence[np.ndarray],
+    plans: Sequence[Sequence[Plan]],
+    *,
+    min_share: float = 0.0,
+    members: Sequence[np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """Aggregate normalised indicators up the tree, level by level (see :func:`aggregate_level`).
+
+    ``weights[k]``, ``plans[k]`` and ``members[k]`` belong to level ``k + 2``. Returns
+    ``[normalised, level2, level3, ...]`` with shapes (..., n_units, n_nodes).
+    """
+    out = [np.asarray(normalised, dtype=float)]
+    for k, (w, level_plans) in enumerate(zip(weights, plans, strict=True)):
+        out.append(aggregate_level(out[-1], w, level_plans, min_share=min_share,
+                                   member=None if members is None else members[k]))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The whole build
+# --------------------------------------------------------------------------------------
+
+
+def build(framework: Framework, dataset: Dataset, *, edition: int | None = None) -> Result:
+    """Build the index of one edition.
+
+    Parameters
+    ----------
+    framework : Framework
+        Structure and build spec.
+    dataset : Dataset
+        Validated data (may hold several editions).
+    edition : int, optional
+        Which edition to build; default the latest.
+
+    Returns
+    -------
+    Result
+        Every stage, scores and ranks of every node, weights, flags, diagnostics.
+
+    Raises
+    ------
+    MethodError
+        A method cannot be applied (constant indicator for min-max, zero in a
+        geometric mean, a missing group column...), naming indicators and units.
+    """
+    fw, spec = framework, framework.build
+    edition = dataset.latest_edition if edition is None else edition
+    if edition not in dataset.editions:
+        raise MethodError(f"edition {edition} is not in the data; editions: "
+                          f"{', '.join(map(str, dataset.editions))}")
+    data = dataset.for_edition(edition)
+    codes = fw.indicator_codes
+    used: dict[str, Any] = {}
+    warnings: list[str] = []
+
+    # ---- denominate -------------------------------------------------------------------
+    def denominators_for(ds: Dataset) -> np.ndarray:
+        d = np.full(ds.values.shape, np.nan)
+        for j, code in enumerate(codes):
+            den = fw.indicators[code].denominator
+            if den is not None:
+                d[:, j] = ds.units[den].to_numpy(dtype=float)
+        return d
+
+    is_q = [fw.indicators[c].type == "questionnaire" for c in codes]
+    has_den = [fw.indicators[c].denominator is not None for c in codes]
+    den_codes = [c for c, d in zip(codes, has_den, strict=True) if d]
+
+    def denominate(ds: Dataset) -> np.ndarray:
+        runner = _StepRunner("denominate", codes, ds.unit_names)
+        out = np.array(ds.values, dtype=float)
+        dens = denominators_for(ds)
+        for plan in _plans("denominate", spec.denominate, codes, is_q):
+            out[:, plan.columns] = runner.call(plan, ds.values, {"denominators": lambda c: dens[:, c]})
+        return out
+
+    raw = np.array(data.values, dtype=float)
+    denominated = denominate(data)
+    used["denominate"] = {c: v for c, v in _plans_record(_plans("denominate", spec.denominate, codes, is_q),
+                                                         codes).items() if c in den_codes}
+
+    # ---- screen -----------------------------------------------------------------------
+    coverage = (~np.isnan(denominated)).mean(axis=1)
+    keep = coverage >= spec.screen.min_coverage
+    excluded = pd.DataFrame({
+        "unit": np.asarray(data.unit_codes)[~keep],
+        "name": np.asarray(data.unit_names)[~keep],
+        "coverage": coverage[~keep],
+        "reason": [f"data coverage {c:.0%} is below build.screen.min_coverage = {spec.screen.min_coverage:.0%}"
+                   for c in coverage[~keep]],
+    })
+    if not keep.all():
+        data = data.select_rows(keep)
+        raw, denominated = raw[keep], denominated[keep]
+    if data.n_units < 2:
+        raise MethodError(f"only {data.n_units} unit(s) left after screening; an index needs at least two")
+    used["screen"] = {"min_coverage": spec.screen.min_coverage}
+    empty = ~(~np.isnan(denominated)).any(axis=0)
+    excluded_indicators = pd.DataFrame({
+        "indicator": [c for c, e in zip(codes, empty, strict=True) if e],
+        "reason": [f"no data in edition {edition}" for e in empty if e],
+    })
+    units = data.unit_names
+
+    # ---- impute -----------------------------------------------------------------------
+    impute_plans = _plans("impute", spec.impute, codes, is_q)
+    runner = _StepRunner("impute", codes, units)
+    imputed = denominated.copy()
+    previous: np.ndarray | None = None
+    for plan in impute_plans:
+        ctx: dict[str, Callable[[np.ndarray], Any]] = {}
+        if "group" in plan.params:
+            groups = _group_codes(data, fw, str(plan.params["group"]), plan)
+            ctx["groups"] = lambda c, g=groups: g
+        if plan.method == "carry_forward":
+            if previous is None:
+                previous = _previous_denominated(dataset, data, edition, denominate)
+            ctx["previous"] = lambda c, p=previous: p[:, c]
+        imputed[:, plan.columns] = runner.call(plan, denominated, ctx)
+    imputed_flags = np.isnan(denominated) & ~np.isnan(imputed)
+    used["impute"] = _plans_record(impute_plans, codes)
+
+    # ---- treat ------------------------------------------------------------------------
+    treat_plans = _plans("treat", spec.treat, codes, is_q)
+    runner = _StepRunner("treat", codes, units)
+    treated = imputed.copy()
+    how = np.zeros(len(codes), dtype=int)
+    points = np.zeros(len(codes), dtype=int)
+    for plan in treat_plans:
+        res = runner.call(plan, imputed, {})
+        cols = list(plan.columns)
+        treated[:, cols] = res.x
+        how[cols], points[cols] = res.how, res.points
+    treated_flags = (treated != imputed) & ~np.isnan(imputed)
+    used["treat"] = _plans_record(treat_plans, codes)
+    treatment = _treatment_table(fw, imputed, treated, how, points, treat_plans)
+
+    # ---- directions + normalise --------------------------------------------------------
+    direction = np.array([fw.indicators[c].direction for c in codes], dtype=float)
+    oriented = treated * direction
+    norm_plans = _plans("normalise", spec.normalise, codes, is_q)
+    runner = _StepRunner("normalise", codes, units)
+    normalised = np.full(oriented.shape, np.nan)
+    contexts = _normalise_context(fw, codes, direction)
+    for plan in norm_plans:
+        cols = tuple(j for j in plan.columns if not empty[j])  # indicators without data stay missing
+        if not cols:
+            continue
+        plan = Plan(plan.method, plan.params, cols)
+        _check_normalise_context(fw, codes, plan)
+        normalised[:, plan.columns] = runner.call(plan, oriented, contexts)
+    used["normalise"] = _plans_record(norm_plans, codes)
+    constant = [codes[j] for j in range(len(codes)) if not empty[j]
+                and np.nanmax(oriented[:, j], initial=-np.inf) == np.nanmin(oriented[:, j], initial=np.inf)]
+    if constant:
+        warnings.append(f"constant indicator(s) (no information to rank on): {', '.join(constant)}")
+
+    # ---- weights and aggregation, level by level ---------------------------------------
+    level_scores = [normalised]
+    weights: list[np.ndarray] = []
+    used_weight: dict[str, Any] = {}
+    used_agg: dict[str, Any] = {}
+    for level in range(2, fw.n_levels + 1):
+        here, below = fw.levels[level - 1], fw.levels[level - 2]
+        w = _weights(fw, level, level_scores[-1])
+        level_plans = resolve_node_methods(fw, level)
+
+        def describe(plan: Plan, exc: DegenerateInputError, here=here, below=below) -> str:
+            kids = [below[c] for c in exc.columns if c < len(below)]
+            us = [units[u] for u in exc.units if u < len(units)]
+            return (f"aggregate method '{plan.method}' for {', '.join(here[r] for r in plan.columns)}: "
+                    f"{exc.message}" + (f"; children: {', '.join(kids)}" if kids else "")
+                    + (f"; units: {', '.join(us)}" if us else "") + (f". {exc.hint}" if exc.hint else ""))
+
+        level_scores.append(aggregate_level(level_scores[-1], w, level_plans, min_share=spec.aggregate.min_share,
+                                            member=fw.membership(level), describe=describe))
+        weights.append(w)
+        used_weight.update(_plans_record(_weight_plans(fw, level), here))
+        used_agg.update(_plans_record(level_plans, here))
+    used["weight"] = used_weight
+    used["aggregate"] = {"min_share": spec.aggregate.min_share, "nodes": used_agg}
+
+    return Result(
+        framework=fw,
+        dataset=data,
+        edition=edition,
+        stages={"raw": raw, "denominated": denominated, "imputed": imputed, "treated": treated,
+                "normalised": normalised},
+        scores=tuple(level_scores),
+        ranks=tuple(rank_desc(s) for s in level_scores),
+        weights=tuple(weights),
+        imputed=imputed_flags,
+        treated=treated_flags,
+        treatment=treatment,
+        excluded=excluded,
+        excluded_indicators=excluded_indicators,
+        methods=used,
+        warnings=tuple(warnings),
+        input_dataset=dataset,
+    )
+
+
+# ---- step helpers ---------------------------------------------------------------------
+
+
+def _plans_record(plans: Sequence[Plan], codes: Sequence[str]) -> dict[str, Any]:
+    return {codes[j]: {"method": p.method, "params": dict(p.params)} for p in plans for j in p.columns}
+
+
+def _group_codes(data: Dataset, fw: Framework, group: str, plan: Plan) -> np.ndarray:
+    if not group:
+        raise MethodError(f"impute method '{plan.method}' needs params.group: the attribute column that defines "
+                          f"the groups (attributes: {', '.join(fw.attributes) or 'none declared'})")
+    if group not in data.units.columns:
+        raise MethodError(f"impute method '{plan.method}': group column '{group}' does not exist; attribute "
+                          f"columns in the data: {', '.join(c for c in data.units.columns if c in fw.attributes)}")
+    labels = data.units[group]
+    codes, _ = pd.factorize(labels.where(labels.astype(str) != "", None), sort=True)
+    return codes.astype(int)
+
+
+def _previous_denominated(dataset: Dataset, data: Dataset, edition: int,
+                          denominate: Callable[[Dataset], np.ndarray]) -> np.ndarray:
+    out = np.full(data.values.shape, np.nan)
+    for e in [e for e in dataset.editions if e < edition]:  # oldest first; later editions overwrite
+        prev = dataset.for_edition(e)
+        values = denominate(prev)
+        pos = {u: i for i, u in enumerate(prev.unit_codes)}
+        for i, u in enumerate(data.unit_codes):
+            if u in pos:
+                row = values[pos[u]]
+                out[i] = np.where(np.isnan(row), out[i], row)
+    return out
+
+
+def _normalise_context(fw: Framework, codes: Sequence[str], direction: np.ndarray
+                       ) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """Goalposts, targets and points scales, oriented like the data (x * direction)."""
+    gp = np.array([fw.indicators[c].goalposts or (np.nan, np.nan) for c in codes], dtype=float)
+    tg = np.array([np.nan if fw.indicators[c].target is None else fw.indicators[c].target for c in codes])
+    sc = np.array([fw.indicators[c].answer_scale if fw.indicators[c].type == "questionnaire"
+                   else (np.nan, np.nan) for c in codes], dtype=float)
+    flip = direction < 0
+    gp[flip] = -gp[flip][:, ::-1]
+    sc[flip] = -sc[flip][:, ::-1]
+    tg = tg * direction
+    return {"goalposts": lambda c: gp[c], "target": lambda c: tg[c], "scale": lambda c: sc[c]}
+
+
+_NEEDS = {"goalposts": ("goalposts", "goalposts: [lo, hi]"), "distance_to_target": ("target", "target: <value>"),
+          "points": ("options", "type: questionnaire with options")}
+
+
+def _check_normalise_context(fw: Framework, codes: Sequence[str], plan: Plan) -> None:
+    need = _NEEDS.get(plan.method)
+    if need is None:
+        return
+    attr, how = need
+    missing = [codes[j] for j in plan.columns if getattr(fw.indicators[codes[j]], attr) is None]
+    if missing:
+        raise MethodError(f"normalise method '{plan.method}' needs `{how}` on each indicator it applies to; "
+                          f"missing for: {', '.join(missing)}. Add it in the framework, or choose another "
+                          "method for these indicators (build.normalise.overrides)")
+
+
+def _weight_plans(fw: Framework, level: int) -> list[Plan]:
+    spec = fw.build.weight
+    return _plans("weight", spec, fw.levels[level - 1])
+
+
+def _weights(fw: Framework, level: int, children_scores: np.ndarray) -> np.ndarray:
+    """Normalised weight matrix (n_nodes, n_children) of ``level`` from its weight plans."""
+    nominal = fw.weights(level)
+    members = fw.membership(level)
+    below = fw.levels[level - 2]
+    out = np.zeros_like(nominal)
+    reg = registry_for("weight")
+    for plan in _weight_plans(fw, level):
+        rows = np.asarray(plan.columns)
+        method = reg.get(plan.method)
+        ctx = {"members": members[rows], "x": children_scores, "codes": below}
+        kwargs = {**plan.params, **{k: ctx[k] for k in method.context}}
+        try:
+            out[rows] = method.func(nominal[rows], **kwargs)
+        except DegenerateInputError as exc:
+            nodes = [fw.levels[level - 1][r] for r in rows]
+            raise MethodError(f"weight method '{plan.method}' for {', '.join(nodes)}: {exc.message}. "
+                              f"{exc.hint}") from None
+    return out
+
+
+def _treatment_table(fw: Framework, before: np.ndarray, after: np.ndarray, how: np.ndarray, points: np.ndarray,
+                     plans: Sequence[Plan]) -> pd.DataFrame:
+    from ._stats import skew_kurt
+
+    method = {}
+    for p in plans:
+        for j in p.columns:
+            method[j] = p.method
+    s0, k0 = skew_kurt(before)
+    s1, k1 = skew_kurt(after)
+    label = {0: "untreated", 1: "winsorised", 2: "log-transformed"}
+    return pd.DataFrame({
+        "indicator": list(fw.indicator_codes),
+        "method": [method.get(j, "none") for j in range(len(fw.indicator_codes))],
+        "treatment": [label.get(int(h), str(h)) for h in how],
+        "points": np.where(how == 1, points, 0),
+        "skew_before": s0, "kurtosis_before": k0, "skew_after": s1, "kurtosis_after": k1,
+    })
