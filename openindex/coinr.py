@@ -28,6 +28,13 @@ from .errors import DataError, Problem
 
 __all__ = ["framework_from_imeta", "data_from_idata"]
 
+#: COINr's vocabulary for the levels, bottom-up, by number of levels
+DEFAULT_LEVEL_NAMES = {
+    2: ["Indicator", "Index"],
+    3: ["Indicator", "Pillar", "Index"],
+    4: ["Indicator", "Pillar", "Sub-index", "Index"],
+    5: ["Indicator", "Sub-pillar", "Pillar", "Sub-index", "Index"],
+}
 IMETA_COLUMNS = ("Level", "iCode", "iName", "Direction", "Weight", "Parent", "Type")
 
 
@@ -49,7 +56,8 @@ def framework_from_imeta(imeta: pd.DataFrame, *, source: str = "iMeta.csv",
         COINr's iMeta (columns at least ``Level, iCode, iName, Direction, Weight,
         Parent, Type``; ``Unit, Target, Denominator`` used when present).
     level_names : sequence of str, optional
-        Names of the levels bottom-up; default ``Indicator, Level 2, ..., Index``.
+        Names of the levels bottom-up; default COINr's vocabulary (``Indicator, Pillar,
+        Sub-index, Index`` for four levels; ``Level k`` beyond five).
     name : str
         Name of the index; default the iName of the top aggregate.
     """
@@ -62,7 +70,8 @@ def framework_from_imeta(imeta: pd.DataFrame, *, source: str = "iMeta.csv",
     agg = imeta[kinds == "Aggregate"]
     n_levels = int(max(imeta.loc[kinds.isin(["Indicator", "Aggregate"]), "Level"].astype(float)))
     if level_names is None:
-        level_names = ["Indicator", *[f"Level {k}" for k in range(2, n_levels)], "Index"]
+        level_names = DEFAULT_LEVEL_NAMES.get(
+            n_levels, ["Indicator", *[f"Level {k}" for k in range(2, n_levels)], "Index"])
     if len(level_names) != n_levels:
         raise DataError([Problem(source, "", f"{len(level_names)} level names given but iMeta has "
                                  f"{n_levels} levels")], f"{source}: level names")
@@ -109,7 +118,7 @@ def framework_from_imeta(imeta: pd.DataFrame, *, source: str = "iMeta.csv",
         "indicators": indicators,
         "build": {
             "denominate": {"method": "by_column" if any("denominator" in i for i in indicators) else "none"},
-            "normalise": {"method": "minmax", "params": {"low": 0, "high": 100}},
+            "normalise": {"method": "minmax"},
             "aggregate": {"method": "arithmetic"},
         },
     }

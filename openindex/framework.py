@@ -384,30 +384,44 @@ def with_settings(framework: Framework, settings: Mapping[str, Any]) -> Framewor
     """Return a copy of ``framework`` with settings changed by dotted YAML path.
 
     ``{"build.normalise.method": "zscore", "build.aggregate.levels.Index.method": "geometric"}``.
-    Values are used as given (the CLI parses ``--set`` values as YAML scalars). The
-    result is re-validated as a whole, so a bad value gives the usual error.
+    Values are used as given (the CLI parses ``--set`` values as YAML scalars). Changing a
+    ``method`` resets that choice's ``params`` to the new method's defaults unless the
+    same settings also set some of them. The result is re-validated as a whole, so a bad
+    value gives the usual error.
     """
     data = framework.model.model_dump(mode="json", exclude_none=True)
+    for key in settings:
+        if key.endswith(".method"):
+            prefix = key[: -len("method")]
+            if not any(k.startswith(prefix + "params") for k in settings):
+                _setting_parent(data, prefix + "params", framework.source, create=False).pop("params", None)
     for key, value in settings.items():
-        parts = key.split(".")
-        node: Any = data
-        for i, part in enumerate(parts[:-1]):
-            if isinstance(node, list):
-                node = node[int(part)]
-                continue
-            if part not in node or node[part] is None:
-                node[part] = {}
-            elif not isinstance(node[part], dict | list):
-                raise FrameworkError(
-                    [Problem(framework.source, f"--set {key}", f"'{'.'.join(parts[:i + 1])}' is a value, "
-                             "not a section; it has no sub-keys", value=str(node[part]))])
-            node = node[part]
-        last = parts[-1]
+        node = _setting_parent(data, key, framework.source, create=True)
+        last = key.split(".")[-1]
         if isinstance(node, list):
             node[int(last)] = value
         else:
             node[last] = value
     return parse_framework(data, source=f"{framework.source} (with --set)")
+
+
+def _setting_parent(data: dict[str, Any], key: str, source: str, *, create: bool) -> Any:
+    """The container that holds the last part of a dotted ``key`` (created on the way if asked)."""
+    parts = key.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            node = node[int(part)]
+            continue
+        if part not in node or node[part] is None:
+            if not create:
+                return {}
+            node[part] = {}
+        elif not isinstance(node[part], dict | list):
+            raise FrameworkError([Problem(source, f"--set {key}", f"'{'.'.join(parts[:i + 1])}' is a value, not a "
+                                          "section; it has no sub-keys", value=str(node[part]))])
+        node = node[part]
+    return node
 
 
 def _derive_levels(model: FrameworkModel) -> tuple[tuple[tuple[Code, ...], ...], dict[Code, Code | None]]:

@@ -312,13 +312,45 @@ def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False) 
     return np.minimum(y, 100.0) if cap else y
 
 
-@NORMALISERS.register("distance_to_frontier")
-def distance_to_frontier(x: np.ndarray) -> np.ndarray:
+def _ratio_to_reference(x: np.ndarray, direction: np.ndarray, reference: str, method: str) -> np.ndarray:
+    """100 * x / ref for higher-is-better columns, 100 * ref / x for lower-is-better ones, on raw values.
+
+    ``x`` arrives oriented (x * direction); the raw values are x * direction again. The
+    reference is taken over present units of the raw column: the best value ("leader":
+    max for +1, min for -1) or the mean. Raw values must be positive where the formula
+    divides by them (-1 columns) and the reference must be positive.
+    """
+    out = as_data(x)
+    d = _per_indicator(direction, out.shape[-1], 1, "direction", method)
+    raw = out * d
+    if reference == "leader":
+        ref = np.where(d > 0, nan_max(raw, keepdims=True), nan_min(raw, keepdims=True))
+    else:
+        ref = nan_mean(raw, keepdims=True)
+    bad = ~np.isnan(ref[..., 0, :]) & ~(ref[..., 0, :] > 0)
+    lower = np.broadcast_to(d < 0, raw.shape)
+    bad |= (lower & ~np.isnan(raw) & ~(raw > 0)).any(axis=-2)
+    if bad.any():
+        raise DegenerateInputError(
+            f"{method} is a ratio to the {'best value' if reference == 'leader' else 'mean'} and needs positive "
+            "values (strictly positive raw values for lower-is-better indicators)",
+            columns=_bad_columns(bad),
+            hint="Use minmax or goalposts for indicators that can be zero or negative.",
+        )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(d > 0, 100.0 * raw / ref, 100.0 * ref / raw)
+
+
+@NORMALISERS.register("distance_to_frontier", context=("direction",))
+def distance_to_frontier(x: np.ndarray, *, direction: np.ndarray) -> np.ndarray:
     """Percentage of the leader: each value as a percentage of the best present value.
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
+        Oriented values (x * direction).
+    direction : ndarray, shape (n_ind,) (context)
+        +1 (higher is better) or -1 (lower is better) per column.
 
     Returns
     -------
@@ -327,41 +359,35 @@ def distance_to_frontier(x: np.ndarray) -> np.ndarray:
     Raises
     ------
     DegenerateInputError
-        The best value of a column is not positive (a ratio to it is meaningless; this
-        includes every lower-is-better indicator, whose values arrive negated).
+        The best value of a column is not positive, or a lower-is-better column has a
+        zero or negative value (a ratio is then meaningless).
 
     Notes
     -----
-    Formula: y = 100 * x / max, max over present units. The leader scores 100; on
-    non-negative data the scores lie in [0, 100]. This is a ratio-scale method: it
-    assumes a meaningful zero. (For the "distance to frontier" of the World Bank, which
-    is an interval-scale rescaling between worst and best, use ``minmax``.)
+    Formula, on raw values v: y = 100 * v / max(v) for a higher-is-better indicator and
+    y = 100 * min(v) / v for a lower-is-better one (the leader is the lowest value).
+    The leader scores 100; others lie in (0, 100]. A ratio-scale method: it assumes a
+    meaningful zero. (The World Bank's "distance to frontier", an interval-scale
+    rescaling between worst and best, is ``minmax``.)
 
     References
     ----------
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.6, Table 3
     ("distance to a reference", the reference being the group leader).
     """
-    out = as_data(x)
-    top = nan_max(out, keepdims=True)
-    bad = ~np.isnan(top[..., 0, :]) & ~(top[..., 0, :] > 0)
-    if bad.any():
-        raise DegenerateInputError(
-            "percentage of the leader needs a positive best value",
-            columns=_bad_columns(bad),
-            hint="Use minmax or goalposts for indicators that are not positive or are lower-is-better.",
-        )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 100.0 * out / top
+    return _ratio_to_reference(x, direction, "leader", "distance_to_frontier")
 
 
-@NORMALISERS.register("index_to_mean")
-def index_to_mean(x: np.ndarray) -> np.ndarray:
+@NORMALISERS.register("index_to_mean", context=("direction",))
+def index_to_mean(x: np.ndarray, *, direction: np.ndarray) -> np.ndarray:
     """Index each value to the mean of its indicator (mean = 100).
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
+        Oriented values (x * direction).
+    direction : ndarray, shape (n_ind,) (context)
+        +1 (higher is better) or -1 (lower is better) per column.
 
     Returns
     -------
@@ -370,31 +396,22 @@ def index_to_mean(x: np.ndarray) -> np.ndarray:
     Raises
     ------
     DegenerateInputError
-        The mean of a column is zero or negative: dividing by it would reverse or break
-        the order of the units. This includes every lower-is-better indicator, whose values
-        arrive negated.
+        The mean of a column is not positive, or a lower-is-better column has a zero or
+        negative value.
 
     Notes
     -----
-    Formula: y = 100 * x / xbar, xbar the mean over present units; the mean unit scores
-    100. A ratio-scale method: it assumes a meaningful zero.
+    Formula, on raw values v with mean m over present units: y = 100 * v / m for a
+    higher-is-better indicator and y = 100 * m / v for a lower-is-better one, so that a
+    unit at the mean scores 100 and better units score more in both cases. A ratio-scale
+    method: it assumes a meaningful zero (OPENCities-style "index against the average").
 
     References
     ----------
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.6, Table 3
     (distance to a reference, the reference being the average).
     """
-    out = as_data(x)
-    m = nan_mean(out, keepdims=True)
-    bad = ~np.isnan(m[..., 0, :]) & ~(m[..., 0, :] > 0)
-    if bad.any():
-        raise DegenerateInputError(
-            "index to the mean needs a positive mean",
-            columns=_bad_columns(bad),
-            hint="Use minmax or goalposts for indicators that are not positive or are lower-is-better.",
-        )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 100.0 * out / m
+    return _ratio_to_reference(x, direction, "mean", "index_to_mean")
 
 
 @NORMALISERS.register("borda")

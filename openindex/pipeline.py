@@ -423,7 +423,8 @@ def _normalise_context(fw: Framework, codes: Sequence[str], direction: np.ndarra
     gp[flip] = -gp[flip][:, ::-1]
     sc[flip] = -sc[flip][:, ::-1]
     tg = tg * direction
-    return {"goalposts": lambda c: gp[c], "target": lambda c: tg[c], "scale": lambda c: sc[c]}
+    return {"goalposts": lambda c: gp[c], "target": lambda c: tg[c], "scale": lambda c: sc[c],
+            "direction": lambda c: direction[c]}
 
 
 _NEEDS = {"goalposts": ("goalposts", "goalposts: [lo, hi]"), "distance_to_target": ("target", "target: <value>"),

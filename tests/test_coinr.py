@@ -29,4 +29,4 @@ def test_import_asem(asem_dir, tmp_path, capsys):
 def test_import_default_level_names(asem_dir, tmp_path):
     assert main(["import-coinr", str(asem_dir / "iMeta.csv"), str(asem_dir / "iData.csv"),
                  "--out", str(tmp_path)]) == 0
-    assert read_framework(tmp_path / "framework.yaml").level_names == ("Indicator", "Level 2", "Level 3", "Index")
+    assert read_framework(tmp_path / "framework.yaml").level_names == ("Indicator", "Pillar", "Sub-index", "Index")

@@ -84,6 +84,9 @@ def test_with_settings_changes_build(tiny_dict):
     assert fw2.build.normalise.method == "zscore" and fw2.build.normalise.params == {"sd": 2}
     assert fw2.build.aggregate.levels["Index"].method == "geometric"
     assert fw.build.normalise.method == "minmax"  # the original is untouched
+    # changing a method drops the params of the old one unless new params are given
+    fw3 = with_settings(fw2, {"build.normalise.method": "minmax"})
+    assert fw3.build.normalise.params == {}
     with pytest.raises(FrameworkError, match="has no parameter 'sdd'"):
         with_settings(fw, {"build.normalise.method": "zscore", "build.normalise.params.sdd": 2})
 

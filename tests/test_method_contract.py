@@ -72,6 +72,7 @@ CONTEXT: dict[tuple[str, str], Callable[[np.ndarray], Any]] = {
     ("normalise", "goalposts"): lambda p: GOALPOSTS,
     ("normalise", "target"): lambda p: TARGET,
     ("normalise", "scale"): lambda p: SCALE,
+    ("normalise", "direction"): lambda p: np.ones(4),
     ("weight", "members"): lambda p: MEMBERS[:, p],
     ("weight", "x"): lambda p: WEIGHT_X[:, p],
     ("weight", "codes"): lambda p: tuple(CODES[i] for i in p),

@@ -106,18 +106,27 @@ def test_distance_to_target_hand() -> None:
         nz.distance_to_target(col(2, 12), target=np.array([2.0]))
 
 
+UP, DOWN = np.array([1.0]), np.array([-1.0])
+
+
 def test_distance_to_frontier_hand() -> None:
     # leader 8: 2 / 8 = 25 %, 4 / 8 = 50 %
-    assert_allclose(nz.distance_to_frontier(col(2, 4, nan, 8)), col(25, 50, nan, 100))
-    with pytest.raises(DegenerateInputError, match="positive best"):
-        nz.distance_to_frontier(col(-2, -4))  # negated lower-is-better data
+    assert_allclose(nz.distance_to_frontier(col(2, 4, nan, 8), direction=UP), col(25, 50, nan, 100))
+    # lower is better, raw (2, 4, 8) arrive negated; the leader is 2: 100 * 2 / v = 100, 50, 25
+    assert_allclose(nz.distance_to_frontier(col(-2, -4, nan, -8), direction=DOWN), col(100, 50, nan, 25))
+    with pytest.raises(DegenerateInputError, match="ratio to the best value"):
+        nz.distance_to_frontier(col(-2, -4), direction=UP)  # no positive leader
+    with pytest.raises(DegenerateInputError, match="ratio to the best value"):
+        nz.distance_to_frontier(col(0, -4), direction=DOWN)  # raw 0 for a lower-is-better indicator
 
 
 def test_index_to_mean_hand() -> None:
     # mean of (1, 2, 3) = 2
-    assert_allclose(nz.index_to_mean(col(1, 2, nan, 3)), col(50, 100, nan, 150))
-    with pytest.raises(DegenerateInputError, match="positive mean") as err:
-        nz.index_to_mean(np.array([[1.0, -1.0], [2.0, -3.0]]))
+    assert_allclose(nz.index_to_mean(col(1, 2, nan, 3), direction=UP), col(50, 100, nan, 150))
+    # lower is better, raw (1, 2, 4) with mean 7/3: 100 * (7/3) / v
+    assert_allclose(nz.index_to_mean(col(-1, -2, -4), direction=DOWN), col(700 / 3, 350 / 3, 175 / 3))
+    with pytest.raises(DegenerateInputError, match="ratio to the mean") as err:
+        nz.index_to_mean(np.array([[1.0, -1.0], [2.0, -3.0]]), direction=np.array([1.0, 1.0]))
     assert err.value.columns == (1,)
 
 

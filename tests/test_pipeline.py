@@ -242,3 +242,43 @@ def test_score_frame_layout():
     assert frame.iloc[0].to_dict() == {"unit": "A", "code": "T", "level": 3, "score": pytest.approx(125 / 6),
                                        "rank": 5}
     assert set(frame.loc[frame.level == 1, "code"]) == {"x1", "x2", "x3", "x4", "x5", "x6"}
+
+
+# ---- hypothesis: monotonicity of the whole build --------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_values = st.lists(st.floats(1.0, 1000.0, allow_nan=False), min_size=30, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=_values, unit=st.integers(0, 4), ind=st.integers(0, 5), bump=st.floats(0.01, 500.0),
+       agg=st.sampled_from(["arithmetic", "geometric"]))
+def test_raising_an_indicator_moves_the_index_its_way(values, unit, ind, bump, agg):
+    """+1 indicator up -> index not lower; -1 indicator up -> index not higher (other units fixed)."""
+    raw = np.array(values).reshape(5, 6)
+    raw = raw + np.arange(5)[:, None] * 1e-3  # no constant column (min-max would refuse it)
+    norm = {"method": "minmax", "params": {"low": 1, "high": 100}} if agg == "geometric" else {"method": "minmax"}
+    fw = golden_framework(norm, agg)
+    before = build(fw, golden_dataset(raw)).index().iloc[unit]
+    raised = raw.copy()
+    raised[unit, ind] += bump
+    after = build(fw, golden_dataset(raised)).index().iloc[unit]
+    direction = fw.indicators[fw.indicator_codes[ind]].direction
+    tol = 1e-9 * max(abs(before), 1.0)
+    if direction > 0:
+        assert after >= before - tol
+    else:
+        assert after <= before + tol
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=_values, scale=st.floats(0.1, 50.0), shift=st.floats(-100.0, 100.0))
+def test_minmax_index_unchanged_by_positive_affine_transform_of_raw_data(values, scale, shift):
+    """Min-max is invariant to x -> a x + b (a > 0), so the whole index is too."""
+    raw = np.array(values).reshape(5, 6) + np.arange(5)[:, None] * 1e-2
+    fw = golden_framework({"method": "minmax"})
+    base = build(fw, golden_dataset(raw)).index().to_numpy()
+    moved = build(fw, golden_dataset(raw * scale + shift)).index().to_numpy()
+    np.testing.assert_allclose(moved, base, rtol=1e-9, atol=1e-9)
