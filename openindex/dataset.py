@@ -7,7 +7,7 @@ already mapped to their points); every later stage lives in the result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -102,23 +102,33 @@ class Dataset:
             raise KeyError(edition)
         return self.select_rows((self.units["edition"] == edition).to_numpy())
 
-    def previous_values(self, edition: int) -> np.ndarray:
-        """Values of the most recent earlier edition, aligned to the units of ``edition``.
+    def previous_values(self, edition: int,
+                        transform: Callable[[Dataset], np.ndarray] | None = None) -> np.ndarray:
+        """Values of earlier editions, aligned to the units of ``edition``.
 
-        Returns an array (n_units_in_edition, n_indicators); NaN where the unit had no
-        earlier value (the latest earlier edition holding a value is used per cell).
+        Parameters
+        ----------
+        edition : int
+        transform : callable, optional
+            Maps an edition's Dataset to its (n_units, n_indicators) array, e.g. the
+            denominated values; default the raw values.
+
+        Returns
+        -------
+        ndarray, shape (n_units_in_edition, n_indicators)
+            Per cell, the value of the most recent earlier edition that has one; NaN
+            where the unit had none.
         """
         here = self.for_edition(edition)
         out = np.full(here.values.shape, np.nan)
-        earlier = [e for e in self.editions if e < edition]
-        for e in earlier:  # oldest first, so later editions overwrite
+        for e in [e for e in self.editions if e < edition]:  # oldest first, so later editions overwrite
             prev = self.for_edition(e)
+            values = prev.values if transform is None else transform(prev)
             pos = {u: i for i, u in enumerate(prev.unit_codes)}
             for i, u in enumerate(here.unit_codes):
                 j = pos.get(u)
                 if j is not None:
-                    row = prev.values[j]
-                    out[i] = np.where(np.isnan(row), out[i], row)
+                    out[i] = np.where(np.isnan(values[j]), out[i], values[j])
         return out
 
     def attribute(self, name: str) -> pd.Series:

@@ -293,7 +293,10 @@ def build(framework: Framework, dataset: Dataset, *, edition: int | None = None)
             ctx["groups"] = lambda c, g=groups: g
         if plan.method == "carry_forward":
             if previous is None:
-                previous = _previous_denominated(dataset, data, edition, denominate)
+                aligned = dataset.previous_values(edition, denominate)
+                # rows of the units kept after screening, in their order
+                row = {u: i for i, u in enumerate(dataset.for_edition(edition).unit_codes)}
+                previous = aligned[[row[u] for u in data.unit_codes]]
             ctx["previous"] = lambda c, p=previous: p[:, c]
         imputed[:, plan.columns] = runner.call(plan, denominated, ctx)
     imputed_flags = np.isnan(denominated) & ~np.isnan(imputed)
@@ -396,20 +399,6 @@ def _group_codes(data: Dataset, fw: Framework, group: str, plan: Plan) -> np.nda
     labels = data.units[group]
     codes, _ = pd.factorize(labels.where(labels.astype(str) != "", None), sort=True)
     return codes.astype(int)
-
-
-def _previous_denominated(dataset: Dataset, data: Dataset, edition: int,
-                          denominate: Callable[[Dataset], np.ndarray]) -> np.ndarray:
-    out = np.full(data.values.shape, np.nan)
-    for e in [e for e in dataset.editions if e < edition]:  # oldest first; later editions overwrite
-        prev = dataset.for_edition(e)
-        values = denominate(prev)
-        pos = {u: i for i, u in enumerate(prev.unit_codes)}
-        for i, u in enumerate(data.unit_codes):
-            if u in pos:
-                row = values[pos[u]]
-                out[i] = np.where(np.isnan(row), out[i], row)
-    return out
 
 
 def _normalise_context(fw: Framework, codes: Sequence[str], direction: np.ndarray

@@ -282,3 +282,24 @@ def test_minmax_index_unchanged_by_positive_affine_transform_of_raw_data(values,
     base = build(fw, golden_dataset(raw)).index().to_numpy()
     moved = build(fw, golden_dataset(raw * scale + shift)).index().to_numpy()
     np.testing.assert_allclose(moved, base, rtol=1e-9, atol=1e-9)
+
+
+def test_carry_forward_uses_the_previous_edition_denominated():
+    fw = parse_framework({
+        "name": "cf", "levels": ["Indicator", "Index"],
+        "attributes": [{"code": "pop", "kind": "numeric"}],
+        "aggregates": [{"code": "I", "name": "I"}],
+        "indicators": [{"code": "a", "name": "a", "parent": "I", "denominator": "pop"},
+                       {"code": "b", "name": "b", "parent": "I"}],
+        "build": {"impute": {"method": "carry_forward"}},
+    })
+    units = pd.DataFrame({"unit": ["X", "Y", "Z", "X", "Y", "Z"], "name": list("XYZXYZ"),
+                          "edition": [2024, 2024, 2024, 2025, 2025, 2025],
+                          "pop": [10.0, 20.0, 40.0, 10.0, 20.0, 40.0]})
+    values = np.array([[5.0, 1.0], [8.0, 2.0], [4.0, 3.0], [6.0, 1.5], [np.nan, 2.5], [2.0, np.nan]])
+    result = build(fw, Dataset(units=units, values=values, indicators=("a", "b")))
+    # Y's 2025 'a' is missing: carried from 2024 as 8 / 20 = 0.4 (denominated like the 2025 values)
+    assert result.stages["imputed"][1, 0] == 0.4
+    # Z's 2025 'b' is missing: carried from 2024 as 3
+    assert result.stages["imputed"][2, 1] == 3.0
+    assert result.imputed.tolist() == [[False, False], [True, False], [False, True]]
