@@ -74,6 +74,7 @@ class _Checker:
         self.fw = framework
         self.cols = framework.model.data
         self.problems: list[Problem] = []
+        self.absent: set[str] = set()  # indicators without a column (already an error)
 
     # ---- reporting --------------------------------------------------------------------
     def add(self, location: str, problem: str, *, unit: str = "", indicator: str = "", value: Any = "",
@@ -112,8 +113,14 @@ class _Checker:
                          f"unknown column '{col}': not an indicator or attribute of the framework."
                          f"{did_you_mean(col, options)} Remove it, or declare it in the framework",
                          indicator=col, value=col)
-        for code in fw.indicators:
-            if code not in frame.columns:
+        missing = [code for code in fw.indicators if code not in frame.columns]
+        self.absent.update(missing)
+        if len(missing) > max(5, len(fw.indicators) // 2):
+            self.add("header", f"{len(missing)} of the framework's {len(fw.indicators)} indicators have no column: is "
+                     f"this the data file for '{fw.name}'? Missing: {', '.join(missing[:12])}"
+                     f"{', ...' if len(missing) > 12 else ''}", value=", ".join(missing))
+        else:
+            for code in missing:
                 self.add("header", f"no column for indicator '{code}' ({fw.indicators[code].name}); add the "
                          "column (empty cells are allowed for missing values)", indicator=code)
         rows = []
@@ -160,10 +167,6 @@ class _Checker:
             if c.name in frame.columns and _text(rec[c.name]):
                 cells.setdefault(c.name, (rec[c.name], self.t.locate_cell(r, c.name)))
             cells[code] = (rec["value"], self.t.locate_cell(r, "value"))
-        present_codes = {k[2] for k in seen}
-        for code in fw.indicators:
-            if code not in present_codes:
-                self.add("", f"no rows for indicator '{code}' ({fw.indicators[code].name})", indicator=code)
         return list(groups.values()), [a for a in fw.attributes if a in attrs_seen]
 
     # ---- rows -> dataset --------------------------------------------------------------
@@ -260,6 +263,8 @@ class _Checker:
             if den is None:
                 continue
             if den not in units.columns:
+                if np.isnan(values[:, j]).all():
+                    continue  # nothing to divide
                 self.add("header", f"indicator '{code}' is divided by '{den}', but the data has no '{den}' "
                          "column", indicator=code)
                 continue
@@ -284,6 +289,8 @@ class _Checker:
         editions = units["edition"].to_numpy()
         multi = len(set(editions.tolist())) > 1
         for j, code in enumerate(self.fw.indicator_codes):
+            if code in self.absent:
+                continue
             if not present[:, j].any():
                 self.add("", f"indicator '{code}' has no data at all; it will be left out of the index (collect "
                          "it, or remove it from the framework)", indicator=code, severity="warning")

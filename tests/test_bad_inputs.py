@@ -214,3 +214,17 @@ def test_tiny_data_is_valid(tiny_paths, capsys):
     assert main(["validate", str(fw), "--data", str(data)]) == 0
     out = capsys.readouterr().out
     assert "6 indicators in 2 areas" in out and "5 units" in out and "valid" in out
+
+
+def test_wrong_data_file_gives_one_problem(tmp_path, capsys):
+    fw = tmp_path / "f.yaml"
+    fw.write_text(TINY_YAML)
+    data = tmp_path / "d.csv"
+    data.write_text("unit,name,edition,population\nAAA,A,2025,1\n")
+    big = yaml.safe_load(TINY_YAML)
+    big["indicators"] += [{"code": f"extra{i}", "name": "x", "parent": "econ"} for i in range(10)]
+    fw.write_text(yaml.safe_dump(big))
+    assert main(["validate", str(fw), "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "16 of the framework's 16 indicators have no column: is this the data file for 'Tiny test index'?" in err
+    assert err.count("no column") == 1

@@ -106,3 +106,14 @@ def test_indicator_without_data_is_a_warning(tiny_paths, tmp_path):
     assert [w.problem for w in ds.warnings] == [
         "indicator 'strategy' has no data at all; it will be left out of the index (collect it, or remove it "
         "from the framework)"]
+
+
+def test_long_layout_may_leave_out_rows(tiny_paths, tmp_path):
+    """In a long file a missing value is simply an absent row; an indicator with no row is a warning."""
+    fw = read_framework(tiny_paths[0])
+    path = tmp_path / "long.csv"
+    path.write_text("unit,indicator,value\nAAA,gdp,1\nAAA,strategy,draft\nBBB,gdp,2\n")
+    ds = read_dataset(str(path), fw)
+    assert ds.unit_codes == ("AAA", "BBB") and np.isnan(ds.column("jobs")).all()
+    assert ds.column("strategy")[0] == 50 and np.isnan(ds.column("strategy")[1])
+    assert {w.indicator for w in ds.warnings} == {"jobs", "firms", "crime", "trust"}
