@@ -24,9 +24,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/openindex validate indicators/opencities.yaml --data datasets/demo_network.csv
 	$(BIN)/openindex run indicators/opencities.yaml datasets/demo_network.csv --out $(DEMO)
-	@echo "The demo index (synthetic data) is in $(DEMO)/: scores.csv, peers.csv, stages.xlsx, manifest.json"
+	@echo "The demo index (synthetic data) is in $(DEMO)/: report.html, results.xlsx, scores.csv, peers.csv, stages.xlsx, manifest.json"
 
+# The report's browser test drives Debian's chromium (never a browser downloaded by playwright);
+# install it when missing (as root), else the test is skipped with the reason.
 test: $(STAMP)
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium) \
+	  || echo "note: could not install chromium; the browser tests will be skipped"
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--levels", help="level names bottom-up, comma-separated (e.g. Indicator,Pillar,Sub-index,Index)")
     c.add_argument("--name", default="", help="name of the index")
 
-    r = sub.add_parser("run", help="build the index: scores.csv, stages.xlsx, manifest.json")
+    r = sub.add_parser("run", help="build the index: scores.csv, stages.xlsx, manifest.json, report.html, "
+                       "results.xlsx")
     r.add_argument("framework", help="framework YAML file")
     r.add_argument("data", help="data file (.csv, .xlsx, .parquet; wide or long layout)")
     r.add_argument("--out", required=True, help="output folder")
@@ -56,9 +57,64 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--edition", type=int, help="edition to build (default: the latest)")
     r.add_argument("--sheet", help="Excel sheet holding the data")
     r.add_argument("--top", type=int, default=10, help="rows of the ranking to print (default: %(default)s)")
+    r.add_argument("--no-report", action="store_true", help="do not write report.html and results.xlsx")
+
+    rp = sub.add_parser("report", help="the comparison report: one self-contained report.html, and results.xlsx")
+    rp.add_argument("framework", help="framework YAML file")
+    rp.add_argument("data", help="data file (.csv, .xlsx, .parquet; wide or long layout)")
+    rp.add_argument("--out", required=True, help="output folder")
+    rp.add_argument("--uncertainty", metavar="DIR", help="output folder of `openindex uncertainty` (its "
+                    "rank_intervals.csv): show median ranks and 90%% rank intervals")
+    rp.add_argument("--no-ranks", action="store_true", help="hide every rank: a profile report without league "
+                    "table (OPENCities style)")
+    rp.add_argument("--peer-group", metavar="CODE", help="peer-group definition of the framework to compare with "
+                    "(default: the first one defined; '' for none)")
+    rp.add_argument("--title", help="title of the report (default: the framework's name)")
+    rp.add_argument("--lang", default="en", help="language of the report: en, fr or de (default: %(default)s)")
+    rp.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a framework setting by its YAML path (repeatable; VALUE is read as YAML)")
+    rp.add_argument("--edition", type=int, help="edition to report on (default: the latest); earlier editions "
+                    "are built for the change since the previous edition")
+    rp.add_argument("--sheet", help="Excel sheet holding the data")
+
+    u = sub.add_parser("uncertainty", help="Monte Carlo rank intervals, Sobol' sensitivity, remove-one analysis")
+    u.add_argument("framework", help="framework YAML file (its `uncertainty:` section declares the factors)")
+    u.add_argument("data", help="data file (.csv, .xlsx, .parquet; wide or long layout)")
+    u.add_argument("--out", required=True, help="output folder")
+    u.add_argument("--runs", type=int, help="Monte Carlo replications (default: the spec's `runs`)")
+    u.add_argument("--seed", type=int, help="seed of the random draws (default: the spec's `seed`)")
+    u.add_argument("--factors", metavar="F.yaml", help="uncertain factors in a separate file (instead of the "
+                   "framework's `uncertainty:` section)")
+    u.add_argument("--sobol", type=int, metavar="N", help="also compute Sobol' indices on a Saltelli design with N "
+                   "base points (N x (factors + 2) runs; a power of 2 is best)")
+    u.add_argument("--workers", type=int, default=1, help="worker processes (default: %(default)s); the results "
+                   "do not depend on it")
+    u.add_argument("--chunk-size", type=int, help="replications per chunk (default: about 256 MB per chunk); the "
+                   "results do not depend on it")
+    u.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting of the nominal build by its YAML path (repeatable; VALUE is read as YAML)")
+    u.add_argument("--keep-replications", action="store_true",
+                   help="also write every replication's scores and ranks (every aggregate level) to "
+                        "replications.parquet")
+    u.add_argument("--edition", type=int, help="edition to build (default: the latest)")
+    u.add_argument("--sheet", help="Excel sheet holding the data")
+    u.add_argument("--top", type=int, default=10, help="rows of the ranking to print (default: %(default)s)")
 
     m = sub.add_parser("methods", help="list the registered methods of every construction step")
     m.add_argument("step", nargs="?", help="only this step (normalise, aggregate, ...)")
+
+    a = sub.add_parser("audit", help="statistical audit: correlations, Cronbach's alpha, PCA, importance, flags")
+    a.add_argument("framework", help="framework YAML file")
+    a.add_argument("data", help="data file (.csv, .xlsx, .parquet; wide or long layout)")
+    a.add_argument("--out", required=True, help="output folder")
+    a.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a framework setting by its YAML path (repeatable; VALUE is read as YAML)")
+    a.add_argument("--stage", choices=("normalised", "aggregated"), default="normalised",
+                   help="indicator values to audit: normalised indicators with the aggregates, or the "
+                        "aggregates only (default: %(default)s)")
+    a.add_argument("--edition", type=int, help="edition to build (default: the latest)")
+    a.add_argument("--sheet", help="Excel sheet holding the data")
+    a.add_argument("--top", type=int, default=5, help="findings to print (default: %(default)s)")
     return p
 
 
@@ -159,8 +215,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     manifest = run_manifest(result, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
                             data_path=args.data, data_sha256=ds.sha256, settings=settings, data_meta=meta)
     paths = write_run(result, args.out, manifest)
+    if not args.no_report:
+        paths.update(_write_report(fw, ds, result, manifest, meta, args.out))
     _print_run(result, meta, args.top)
     print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in paths.values()))
+    return EXIT_OK
+
+
+def _write_report(fw: Any, ds: Any, result: Any, manifest: Any, meta: Any, out: str, *, options: Any = None,
+                  intervals: Any = None, intervals_source: str = "") -> dict[str, Path]:
+    """Build the earlier editions and write report.html and results.xlsx (see openindex.report.build)."""
+    from .report.build import build_editions, report_data, write_report
+
+    editions, skipped = build_editions(fw, ds, result.edition, current=result)
+    data = report_data(result, editions=editions, skipped=skipped, manifest=manifest, meta=meta, options=options,
+                       intervals=intervals, intervals_source=intervals_source)
+    return write_report(data, out)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .framework import with_settings
+    from .io import read_data_meta, read_framework, sha256_file
+    from .manifest import run_manifest
+    from .pipeline import build
+    from .report.build import ReportOptions, read_intervals
+    from .validate import read_dataset
+
+    settings = parse_settings(args.settings)
+    fw = read_framework(args.framework)
+    if settings:
+        fw = with_settings(fw, settings)
+    options = ReportOptions(title=args.title or "", lang=args.lang, no_ranks=args.no_ranks,
+                            peer_group=args.peer_group)
+    options.check(fw)  # a bad --lang or --peer-group fails before any work
+    intervals, source = read_intervals(args.uncertainty) if args.uncertainty else (None, "")
+    meta = read_data_meta(args.data)
+    ds = read_dataset(args.data, fw, sheet=args.sheet)
+    result = build(fw, ds, edition=args.edition)
+    manifest = run_manifest(result, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
+                            data_path=args.data, data_sha256=ds.sha256, settings=settings, data_meta=meta,
+                            command="report")
+    paths = _write_report(fw, ds, result, manifest, meta, args.out, options=options, intervals=intervals,
+                          intervals_source=source)
+    if meta.get("notice"):
+        print(f"NOTE: {meta['notice']}")
+    print(f"{fw.name}: report on edition {result.edition}, {result.dataset.n_units} units"
+          + (", without ranks" if options.no_ranks else "") + (f", language {options.lang}"))
+    for p in paths.values():
+        print(f"  {p} ({p.stat().st_size / 1e6:.1f} MB)")
     return EXIT_OK
 
 
@@ -191,6 +293,137 @@ def _print_run(result: Any, meta: dict[str, Any], top: int) -> None:
     for row in table.itertuples():
         rank = "-" if row.rank is None or row.rank != row.rank else int(row.rank)
         print(f"  {rank:>4}  {row.unit:<8} {str(row.name)[:24]:<24} {row.score:8.2f}")
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import run_audit
+    from .framework import with_settings
+    from .io import read_data_meta, read_framework, write_csv, write_text
+    from .pipeline import build
+    from .report import audit_page
+    from .validate import read_dataset
+
+    settings = parse_settings(args.settings)
+    fw = read_framework(args.framework)
+    if settings:
+        fw = with_settings(fw, settings)
+    meta = read_data_meta(args.data)
+    ds = read_dataset(args.data, fw, sheet=args.sheet)
+    result = build(fw, ds, edition=args.edition)
+    report = run_audit(result, stage=args.stage)
+    out = Path(args.out)
+    written = [write_csv(out / f"{stem}.csv", frame) for stem, frame in report.tables().items()]
+    written.append(write_text(out / "audit.html", audit_page(report, notice=str(meta.get("notice") or ""))))
+    if meta.get("notice"):
+        print(f"NOTE: {meta['notice']}")
+    print(f"{fw.name}: audit of edition {result.edition} ({result.dataset.n_units} units, stage {args.stage})")
+    print(report.summary(args.top))
+    print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in written))
+    return EXIT_OK
+
+
+def cmd_uncertainty(args: argparse.Namespace) -> int:
+    import time
+
+    from .framework import with_settings
+    from .io import read_data_meta, read_factors, read_framework, sha256_file, write_csv, write_json, write_parquet
+    from .manifest import run_manifest
+    from .uncertainty import resolve_factors, run_uncertainty
+    from .validate import read_dataset
+
+    for flag, value, least in (("--runs", args.runs, 1), ("--sobol", args.sobol, 2), ("--workers", args.workers, 1),
+                               ("--chunk-size", args.chunk_size, 1), ("--top", args.top, 0)):
+        if value is not None and value < least:
+            raise OpenIndexError(f"{flag} must be at least {least}; got {value}")
+    settings = parse_settings(args.settings)
+    fw = read_framework(args.framework)
+    if settings:
+        fw = with_settings(fw, settings)
+    if args.factors:
+        spec, lines, prefix = read_factors(args.factors)
+        infos = resolve_factors(spec, fw, source=args.factors, lines=lines, prefix=prefix)
+    else:
+        spec = fw.model.uncertainty
+        if spec is None:
+            raise OpenIndexError(f"{args.framework} has no `uncertainty:` section: declare the uncertain factors "
+                                 "there or in a separate file given with --factors FILE.yaml")
+        infos = resolve_factors(spec, fw)
+    if args.sobol and not infos:
+        raise OpenIndexError("--sobol needs at least one uncertain factor")
+    runs = spec.runs if args.runs is None else args.runs
+    seed = spec.seed if args.seed is None else args.seed
+    meta = read_data_meta(args.data)
+    ds = read_dataset(args.data, fw, sheet=args.sheet)
+    t0 = time.perf_counter()
+    res = run_uncertainty(fw, ds, spec, runs=runs, seed=seed, sobol=args.sobol, edition=args.edition,
+                          workers=args.workers, chunk_size=args.chunk_size, progress=True,
+                          keep="all" if args.keep_replications else "index")
+    elapsed = time.perf_counter() - t0
+    manifest = run_manifest(res.nominal, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
+                            data_path=args.data, data_sha256=ds.sha256, settings=settings, data_meta=meta,
+                            command="uncertainty")
+    manifest["uncertainty"] = {
+        "factors_file": args.factors or "",
+        "factors_sha256": sha256_file(args.factors) if args.factors else "",
+        "runs": runs,
+        "seed": seed,
+        "random_draws": "numpy.random.default_rng(seed).random((runs, k)), mapped to the factors",
+        "factors": [dict(f.spec.model_dump(mode="json", exclude_none=True), name=f.name) for f in infos],
+        "percentiles": "numpy 'linear' (Hyndman & Fan type 7)",
+        "remove_one_levels": list(range(1, fw.n_levels)),
+        "sobol": None if not args.sobol else {
+            "base_points": args.sobol, "runs": res.sobol_runs,
+            "design": "Saltelli, scrambled Sobol' sequence (SALib sobol layout), one group per factor",
+            "estimators": "first order: Saltelli et al. 2010; total order: Jansen 1999",
+            "bootstrap_resamples": 1000, "conf_level": 0.95, "seed": seed},
+    }
+    out = Path(args.out)
+    paths = [write_csv(out / "rank_intervals.csv", res.intervals)]
+    if res.sensitivity is not None:
+        paths.append(write_csv(out / "sensitivity.csv", res.sensitivity))
+    paths.append(write_csv(out / "remove_one.csv", res.remove_one))
+    if args.keep_replications:
+        paths.append(write_parquet(out / "replications.parquet", res.replications.frame()))
+    paths.append(write_json(out / "manifest.json", manifest))
+    _print_uncertainty(res, [f.name for f in infos], seed, meta, args.top, elapsed)
+    print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in paths))
+    return EXIT_OK
+
+
+def _print_uncertainty(res: Any, names: list[str], seed: int, meta: dict[str, Any], top: int, elapsed: float) -> None:
+    fw = res.nominal.framework
+    if meta.get("notice"):
+        print(f"NOTE: {meta['notice']}")
+    print(f"{fw.name}: {fw.summary()}")
+    print(f"uncertainty: {res.replications.runs} replications over {len(names)} factor"
+          f"{'s' * (len(names) != 1)} ({', '.join(names) or 'none'}), seed {seed}"
+          + (f", plus {res.sobol_runs} Sobol' runs" if res.sobol_runs else "") + f": {elapsed:.2f} s")
+    s = res.summary
+    n = len(s)
+    width = s["width"]
+    print(f"  90% rank intervals (5th-95th percentile): median width {width.median():g} places; "
+          f"{int((width <= 6).sum())} of {n} units within +/-3 places, {int((width <= 10).sum())} within +/-5")
+    table = s.head(top)
+    print(f"\ntop {len(table)} of the {fw.level_names[-1].lower()} with 90% intervals:")
+    print(f"  {'rank':>4}  {'unit':<8} {'name':<24} {'median':>6}  {'interval':<11} {'P(top 3)':>8}")
+    for row in table.itertuples():
+        rank = "-" if row.nominal_rank is None or row.nominal_rank != row.nominal_rank else int(row.nominal_rank)
+        name = str(getattr(row, "name", ""))[:24]
+        print(f"  {rank:>4}  {row.unit:<8} {name:<24} {row.median_rank:6g}  [{row.p05:g}, {row.p95:g}]"
+              f"{'':<{max(0, 9 - len(f'{row.p05:g}, {row.p95:g}'))}} {row.p_top_3:8.2f}")
+    if res.sensitivity is not None:
+        sens = res.sensitivity[res.sensitivity["target"] == "mean_abs_rank_shift"]
+        print("\nSobol' indices of the mean absolute rank shift (first order S1, total ST, +/- 95% half-width):")
+        for row in sens.itertuples():
+            print(f"  {row.factor:<24} S1 {row.S1:6.3f} +/- {row.S1_conf:5.3f}   "
+                  f"ST {row.ST:6.3f} +/- {row.ST_conf:5.3f}")
+    ro = res.remove_one
+    if len(ro):
+        from .uncertainty import remove_one_summary
+
+        worst = remove_one_summary(ro).sort_values("mean_abs_shift", ascending=False, kind="stable").head(3)
+        print("\nremove-one: largest mean absolute rank shifts: " + ", ".join(
+            f"{r.removed} ({r.mean_abs_shift:.2f})" for r in worst.itertuples()))
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -247,6 +480,9 @@ COMMANDS = {
     "import-coinr": cmd_import_coinr,
     "methods": cmd_methods,
     "run": cmd_run,
+    "report": cmd_report,
+    "uncertainty": cmd_uncertainty,
+    "audit": cmd_audit,
 }
 
 

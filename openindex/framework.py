@@ -26,20 +26,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pydantic
 import yaml
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from .errors import FrameworkError, MethodError, Problem
 from .peers import PeerGroup
 from .registry import registry_for
-from .spec import STEPS, BuildSpec, MethodChoice, StrictModel
+from .spec import STEPS, BuildSpec, MethodChoice, StrictModel, UncertaintySpec
 
 __all__ = [
     "AnswerOption",
+    "Translation",
+    "IndicatorTranslation",
+    "FrameworkTranslation",
     "Indicator",
     "Aggregate",
     "Attribute",
@@ -51,6 +54,29 @@ __all__ = [
 ]
 
 Code = str
+#: a language code such as ``fr`` or ``pt-BR`` (keys of ``translations``)
+Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
+
+
+class Translation(StrictModel):
+    """Texts of an aggregate node in another language (empty: fall back to the original)."""
+
+    name: str = ""
+    description: str = ""
+
+
+class IndicatorTranslation(Translation):
+    """Texts of an indicator in another language: name, description, unit, answer labels."""
+
+    unit: str = ""
+    question: str = ""
+    options: dict[str, str] = Field(default_factory=dict, description="Answer code -> translated label.")
+
+
+class FrameworkTranslation(Translation):
+    """The framework's name, description and level names in another language."""
+
+    levels: list[str] | None = Field(None, description="Level names bottom-up, as many as `levels`.")
 
 
 class AnswerOption(StrictModel):
@@ -80,6 +106,8 @@ class Indicator(StrictModel):
     scale: tuple[float, float] | None = Field(None, description="[min, max] points (questionnaire items).")
     options: list[AnswerOption] | None = Field(None, description="Answer options (questionnaire items).")
     notes: str = Field("", description="Judgement calls, caveats (e.g. on the direction).")
+    translations: dict[Lang, IndicatorTranslation] = Field(
+        default_factory=dict, description="Texts in other languages: {fr: {name: ..., unit: ...}} (reports).")
 
     @field_validator("goalposts", "scale")
     @classmethod
@@ -108,6 +136,17 @@ class Indicator(StrictModel):
             raise ValueError("`options` and `scale` are only for type: questionnaire")
         return self
 
+    @model_validator(mode="after")
+    def _translated_options(self) -> Indicator:
+        codes = {o.code for o in self.options or ()}
+        for lang, t in self.translations.items():
+            unknown = sorted(set(t.options) - codes)
+            if unknown:
+                known = ", ".join(sorted(codes)) or "none (not a questionnaire item)"
+                raise ValueError(f"translations.{lang}.options names unknown answer code(s) {', '.join(unknown)}; "
+                                 f"the answer codes are: {known}")
+        return self
+
     @property
     def answer_scale(self) -> tuple[float, float]:
         """The declared points scale of a questionnaire item (default [0, 100])."""
@@ -131,6 +170,8 @@ class Aggregate(StrictModel):
     weight: float = Field(1.0, ge=0.0)
     description: str = ""
     aggregate: MethodChoice | None = Field(None, description="Aggregation method of this node's children.")
+    translations: dict[Lang, Translation] = Field(
+        default_factory=dict, description="Texts in other languages: {fr: {name: ..., description: ...}}.")
 
 
 class Attribute(StrictModel):
@@ -165,11 +206,23 @@ class FrameworkModel(StrictModel):
     indicators: list[Indicator] = Field(min_length=1)
     build: BuildSpec = Field(default_factory=BuildSpec)
     peer_groups: list[PeerGroup] = Field(default_factory=list, description="Ways of grouping units into peers.")
+    translations: dict[Lang, FrameworkTranslation] = Field(
+        default_factory=dict, description="Name, description and level names in other languages (reports).")
+    uncertainty: UncertaintySpec | None = Field(
+        None, description="Uncertain modelling choices for `openindex uncertainty` (see openindex.uncertainty).")
 
     @field_validator("version", mode="before")
     @classmethod
     def _version_text(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int | float) else v
+
+    @model_validator(mode="after")
+    def _translated_levels(self) -> FrameworkModel:
+        for lang, t in self.translations.items():
+            if t.levels is not None and len(t.levels) != len(self.levels):
+                raise ValueError(f"translations.{lang}.levels names {len(t.levels)} levels but `levels` has "
+                                 f"{len(self.levels)}; give one name per level, bottom-up")
+        return self
 
 
 # --------------------------------------------------------------------------------------

@@ -32,12 +32,15 @@ __all__ = [
     "read_table",
     "read_csv_frame",
     "read_data_meta",
+    "read_resource",
     "excel_safe",
     "write_workbook",
     "sha256_file",
     "write_text",
     "write_json",
     "write_csv",
+    "write_parquet",
+    "read_factors",
 ]
 
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
@@ -347,6 +350,19 @@ def read_csv_frame(path: str | Path) -> pd.DataFrame:
         raise DataError([Problem(str(path), "", f"cannot read as CSV: {exc}")], f"{path}: not a CSV table") from None
 
 
+def read_resource(package: str, name: str) -> str:
+    """Text of a data file shipped inside a package (report templates, UI strings), as UTF-8.
+
+    ``name`` may contain ``/`` for sub-folders: ``read_resource("openindex.report", "templates/page.html")``.
+    """
+    from importlib import resources
+
+    node = resources.files(package)
+    for part in name.split("/"):
+        node = node.joinpath(part)
+    return node.read_text(encoding="utf-8")
+
+
 def sha256_file(path: str | Path) -> str:
     """SHA-256 of a file's bytes, as hex."""
     h = hashlib.sha256()
@@ -373,6 +389,58 @@ def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     """Write a frame as CSV with full float precision (shortest round-trip repr)."""
     return write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write a frame as Parquet (pyarrow, no index), creating folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False, engine="pyarrow")
+    return path
+
+
+def read_factors(path: str | Path) -> tuple[Any, dict[tuple[Any, ...], int], tuple[Any, ...]]:
+    """Read an uncertainty factors file (``--factors``): the ``uncertainty:`` section on its own.
+
+    The file's top level is either the section's content (``runs``, ``seed``, ``factors``) or a
+    mapping with the one key ``uncertainty``.
+
+    Returns
+    -------
+    spec : UncertaintySpec
+    lines : dict
+        YAML path -> line number.
+    prefix : tuple
+        YAML path of the section in the file (``("uncertainty",)`` or ``()``), for messages.
+
+    Raises
+    ------
+    FrameworkError
+        Listing every field problem with its line.
+    """
+    import pydantic
+
+    from .framework import _is_pydantic_tag, _location, _pydantic_message
+    from .spec import UncertaintySpec
+
+    data, lines = read_yaml(path)
+    prefix: tuple[Any, ...] = ()
+    if isinstance(data, Mapping) and set(data) == {"uncertainty"}:
+        data, prefix = data["uncertainty"], ("uncertainty",)
+    if not isinstance(data, Mapping):
+        raise FrameworkError([Problem(str(path), _location(prefix, lines), "a factors file is a YAML mapping with "
+                                      "`factors:` (and optionally `runs:` and `seed:`), or `uncertainty:` holding it")],
+                             f"{path}: not an uncertainty factors file")
+    try:
+        return UncertaintySpec.model_validate(data), lines, prefix
+    except pydantic.ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = (*prefix, *(q for q in err["loc"] if not _is_pydantic_tag(q)))
+            problems.append(Problem(str(path), _location(loc, lines), _pydantic_message(err),
+                                    value="" if err["type"] == "missing" else str(err.get("input", ""))))
+        raise FrameworkError(problems, f"{path}: {len(problems)} problem{'s' * (len(problems) > 1)} in the "
+                                       "uncertainty factors") from None
 
 
 # --------------------------------------------------------------------------------------

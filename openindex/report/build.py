@@ -1,0 +1,425 @@
+"""The comparison report: results of every edition -> :class:`ReportData` -> HTML page and Excel workbook.
+
+Building is separate from rendering: :func:`report_data` turns results into tidy
+frames (:mod:`openindex.report.tables`) and figures (:mod:`openindex.report.figures`);
+:func:`openindex.report.render.render_report` turns those into one self-contained
+HTML page; :func:`write_report` hands the page and the workbook to
+:mod:`openindex.io`. Typical use::
+
+    from openindex.report.build import build_report, write_report
+    data = build_report(framework, dataset, options=ReportOptions(lang="fr", no_ranks=True))
+    write_report(data, "reports/demo")
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MethodError, OpenIndexError
+from . import figures as F
+from . import tables as T
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from ..dataset import Dataset
+    from ..framework import Framework
+    from ..result import Result
+
+__all__ = ["LANGUAGES", "ReportOptions", "ReportData", "load_strings", "build_editions", "report_data",
+           "build_report", "read_intervals", "write_report", "results_sheets"]
+
+#: languages of the UI strings shipped in ``templates/i18n/<lang>.json``
+LANGUAGES: tuple[str, ...] = ("en", "fr", "de")
+#: plotly number separators (decimal, thousands) per language
+SEPARATORS: dict[str, str] = {"en": ".,", "fr": ",\u202f", "de": ",."}
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Choices of the report (the CLI flags of ``openindex report``).
+
+    Attributes
+    ----------
+    title : str
+        Page title; default the framework's name in ``lang``.
+    lang : str
+        Language of the UI strings (``LANGUAGES``) and of translated framework labels.
+    no_ranks : bool
+        Hide every rank (a profile report without league table, OPENCities style).
+    peer_group : str, optional
+        Code of the framework's peer-group definition used for peer comparisons;
+        default the first one defined; ``""`` for none.
+    points : float
+        A score change larger than this (in score points) gets an arrow.
+    ranks : int
+        Without an uncertainty run, an index-rank change larger than this gets an arrow.
+    n_areas, n_cities : int
+        Cities to learn from: how many weak areas, how many cities per area.
+    """
+
+    title: str = ""
+    lang: str = "en"
+    no_ranks: bool = False
+    peer_group: str | None = None
+    points: float = 5.0
+    ranks: int = 3
+    n_areas: int = 3
+    n_cities: int = 3
+
+    def check(self, framework: Framework) -> str | None:
+        """Validate against the framework; return the peer-group code to use (or None)."""
+        if self.lang not in LANGUAGES:
+            raise OpenIndexError(f"The 'lang' option of the report must be one of {', '.join(LANGUAGES)}. "
+                                 f"Got '{self.lang}' instead.")
+        if self.points < 0 or self.ranks < 0 or self.n_areas < 1 or self.n_cities < 1:
+            raise OpenIndexError("The report options 'points' and 'ranks' must be >= 0 and 'n_areas', 'n_cities' "
+                                 f">= 1. Got points={self.points}, ranks={self.ranks}, n_areas={self.n_areas}, "
+                                 f"n_cities={self.n_cities} instead.")
+        groups = [g.code for g in framework.model.peer_groups]
+        if self.peer_group is None:
+            return groups[0] if groups else None
+        if self.peer_group == "":
+            return None
+        if self.peer_group not in groups:
+            from ..registry import did_you_mean
+
+            raise OpenIndexError(f"unknown peer group '{self.peer_group}'.{did_you_mean(self.peer_group, groups)} "
+                                 f"The framework defines: {', '.join(groups) or 'none'}")
+        return self.peer_group
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows, built and not yet rendered (frames and figures).
+
+    ``editions`` holds every edition built, oldest first, the current one (``result``)
+    last; ``skipped`` the earlier editions that could not be built, with the reason.
+    The frames are those of :mod:`openindex.report.tables`.
+    """
+
+    result: Result
+    editions: tuple[Result, ...]
+    skipped: tuple[tuple[int, str], ...]
+    options: ReportOptions
+    strings: Mapping[str, str]
+    manifest: Mapping[str, Any]
+    meta: Mapping[str, Any]
+    intervals: pd.DataFrame | None
+    intervals_source: str
+    peer_group: str | None
+    labels: Mapping[str, str]
+    level_names: tuple[str, ...]
+    anchors: tuple[str, ...]
+    nodes: pd.DataFrame
+    ranking: pd.DataFrame
+    indicators: pd.DataFrame
+    learn: pd.DataFrame
+    coverage: pd.DataFrame
+    weights: pd.DataFrame
+    methods: pd.DataFrame
+    history: pd.DataFrame
+    changes: pd.DataFrame
+    comparability: pd.DataFrame
+    peer_index: pd.DataFrame
+    peer_groups: pd.DataFrame
+    figures: Mapping[str, go.Figure] = field(default_factory=dict)
+    _by_unit: dict[str, dict[Any, pd.DataFrame]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def of_unit(self, frame: str, unit: str) -> pd.DataFrame:
+        """The rows of one unit in the frame named ``frame`` (``nodes``, ``indicators``...), grouped once."""
+        groups = self._by_unit.get(frame)
+        if groups is None:
+            groups = {u: g for u, g in getattr(self, frame).groupby("unit", sort=False)}
+            self._by_unit[frame] = groups
+        found = groups.get(unit)
+        return found if found is not None else getattr(self, frame).iloc[0:0]
+
+    @property
+    def framework(self) -> Framework:
+        return self.result.framework
+
+    @property
+    def area_level(self) -> int:
+        """The level just above the indicators (areas)."""
+        return 2
+
+    @property
+    def theme_level(self) -> int | None:
+        """The level just below the index when it is not the area level (themes), else None."""
+        k = self.framework.n_levels - 1
+        return k if k > 2 else None
+
+    def text(self, key: str, **values: Any) -> str:
+        """A UI string in the report's language, filled in (not escaped)."""
+        template = self.strings[key]
+        return template.format(**values) if values else template
+
+
+def load_strings(lang: str) -> dict[str, str]:
+    """The UI strings of ``lang`` (``templates/i18n/<lang>.json``)."""
+    from ..io import read_resource
+
+    if lang not in LANGUAGES:
+        raise OpenIndexError(f"no UI strings for language '{lang}'; available: {', '.join(LANGUAGES)}")
+    return dict(json.loads(read_resource("openindex.report", f"templates/i18n/{lang}.json")))
+
+
+def build_editions(framework: Framework, dataset: Dataset, edition: int | None = None, *,
+                   current: Result | None = None) -> tuple[tuple[Result, ...], tuple[tuple[int, str], ...]]:
+    """Build ``edition`` (default the latest) and every earlier edition of the data.
+
+    An earlier edition that cannot be built (a method error on its data) is skipped
+    with the reason; the current one raises as :func:`~openindex.pipeline.build` does.
+    ``current``, when given, is the current edition already built (it is not rebuilt).
+    """
+    from ..pipeline import build
+
+    if current is None:
+        current = build(framework, dataset, edition=edition)
+    results, skipped = [], []
+    for e in dataset.editions:
+        if e >= current.edition:
+            continue
+        try:
+            results.append(build(framework, dataset, edition=e))
+        except MethodError as exc:
+            skipped.append((e, str(exc)))
+    return (*results, current), tuple(skipped)
+
+
+def read_intervals(directory: str | Path) -> tuple[pd.DataFrame, str]:
+    """``rank_intervals.csv`` of an uncertainty run folder, and its path as text."""
+    from ..errors import DataError, Problem
+    from ..io import read_csv_frame
+
+    path = Path(directory) / "rank_intervals.csv"
+    if not Path(directory).is_dir():
+        raise DataError([Problem(str(directory), "", "not a folder; --uncertainty takes the output folder of "
+                                 "`openindex uncertainty` (it holds rank_intervals.csv)")],
+                        f"{directory}: not an uncertainty run folder")
+    if not path.exists():
+        raise DataError([Problem(str(path), "", "file not found; --uncertainty takes the output folder of "
+                                 "`openindex uncertainty`, which writes rank_intervals.csv")],
+                        f"{path}: not found")
+    return read_csv_frame(path), str(path)
+
+
+def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
+                skipped: tuple[tuple[int, str], ...] = (), manifest: Mapping[str, Any] | None = None,
+                meta: Mapping[str, Any] | None = None, intervals: pd.DataFrame | None = None,
+                intervals_source: str = "", options: ReportOptions | None = None) -> ReportData:
+    """Tidy frames and figures of the report for ``result`` (the current edition).
+
+    Parameters
+    ----------
+    result : Result
+        The edition reported on.
+    editions : tuple of Result, optional
+        Every edition built, oldest first, ending with ``result`` (default: only it).
+    skipped : tuple
+        Earlier editions that could not be built: ``(edition, reason)``.
+    manifest : mapping, optional
+        The run manifest (:func:`openindex.manifest.run_manifest`); one is made when absent.
+    meta : mapping, optional
+        The data sidecar (:func:`openindex.io.read_data_meta`): title, notice, sources.
+    intervals : DataFrame, optional
+        Rank intervals of an uncertainty run (``rank_intervals.csv``); checked against
+        ``result`` with :func:`openindex.report.tables.align_intervals`.
+    options : ReportOptions, optional
+    """
+    from ..manifest import run_manifest
+
+    options = options or ReportOptions()
+    fw = result.framework
+    peer_group = options.check(fw)
+    lang = options.lang
+    editions = editions if editions else (result,)
+    if editions[-1] is not result:
+        raise OpenIndexError("report_data: `editions` must end with `result` (the current edition)")
+    meta = dict(meta or {})
+    if manifest is None:
+        ds = result.input_dataset or result.dataset
+        manifest = run_manifest(result, framework_path=fw.source, framework_sha256="", data_path=ds.source,
+                                data_sha256=ds.sha256, data_meta=meta, command="report")
+    if intervals is not None:
+        intervals = T.align_intervals(intervals, result, source=intervals_source or "rank_intervals.csv")
+    names = T.labels(fw, lang)
+    nodes = T.node_frame(result, peer_group)
+    ranking = T.ranking_frame(result, nodes, intervals=intervals, order="name" if options.no_ranks else "rank")
+    peer_index = (result.peer_frame().query("level == @fw.n_levels") if fw.model.peer_groups
+                  else pd.DataFrame(columns=["peer_group", "unit", "group", "peer_rank", "peer_n", "peer_mean"]))
+    data = ReportData(
+        result=result, editions=tuple(editions), skipped=tuple(skipped), options=options,
+        strings=load_strings(lang), manifest=dict(manifest), meta=meta, intervals=intervals,
+        intervals_source=intervals_source, peer_group=peer_group, labels=names,
+        level_names=T.level_names(fw, lang), anchors=tuple(T.anchors(result.units)), nodes=nodes,
+        ranking=ranking, indicators=T.indicator_frame(result, nodes, lang),
+        learn=T.learn_frame(result, nodes, peer_group, n_areas=options.n_areas, n_cities=options.n_cities),
+        coverage=T.coverage_frame(result), weights=T.weight_frame(result, names), methods=T.methods_frame(result),
+        history=T.history_frame(editions, min_level=fw.n_levels),
+        changes=T.change_frame(editions, intervals=intervals, points=options.points, ranks=options.ranks),
+        comparability=T.comparability_frame(editions), peer_index=peer_index.reset_index(drop=True),
+        peer_groups=T.peer_group_frame(result),
+    )
+    return _with_figures(data)
+
+
+def _with_figures(data: ReportData) -> ReportData:
+    """Add the figures (one thin figure function per chart) to ``data``."""
+    from dataclasses import replace
+
+    fw, result, names = data.framework, data.result, data.labels
+    sep = SEPARATORS.get(data.options.lang, ".,")
+    text = data.text
+    unit_names = dict(zip(result.units, result.dataset.unit_names, strict=True))
+    order = list(data.ranking["unit"])
+    areas = list(fw.levels[data.area_level - 1])
+    scale = _score_range(result)
+    figs: dict[str, Any] = {}
+
+    wide = result.level_frame(data.area_level).loc[order]
+    wide.index = [unit_names[u] for u in order]
+    wide.columns = [names[c] for c in areas]
+    figs["heatmap"] = F.score_heatmap(wide, colorbar=text("score"), separators=sep)
+
+    if data.theme_level is not None:
+        themes = list(fw.levels[data.theme_level - 1])
+        s = result.scores[data.theme_level - 1]
+        figs["themes"] = F.theme_dots(pd.DataFrame({
+            "node": np.repeat([names[c] for c in themes], len(order)),
+            "name": [unit_names[u] for u in order] * len(themes),
+            "score": np.concatenate([s[[result.units.index(u) for u in order], j] for j in range(len(themes))])}),
+            mean_label=text("network_average"), separators=sep)
+
+    w = data.weights
+    figs["sunburst"] = F.weights_sunburst(w, text={"nominal": text("weight_nominal"),
+                                                   "normalised": text("weight_normalised"),
+                                                   "effective": text("weight_effective")})
+    cov = data.coverage.groupby("area", sort=False)[["n", "observed", "imputed", "missing"]].sum()
+    cov = cov.loc[areas]
+    figs["coverage"] = F.coverage_bars(pd.DataFrame({
+        "node": [names[a] for a in areas], "observed": cov["observed"] / cov["n"],
+        "imputed": cov["imputed"] / cov["n"], "missing": cov["missing"] / cov["n"]}),
+        text={"observed": text("observed"), "imputed": text("flag_imputed"), "missing": text("flag_missing")},
+        separators=sep)
+
+    prof_text = {"score": text("city_score"), "mean": text("network_average"), "peer_mean": text("peer_average")}
+    area_nodes = data.nodes[data.nodes["level"] == data.area_level].set_index(["unit", "code"])
+    group = ([names[fw.ancestor(a, data.theme_level)] for a in areas] if data.theme_level is not None else None)
+    for i, unit in enumerate(result.units):
+        rows = area_nodes.loc[unit].loc[areas]
+        frame = pd.DataFrame({"node": [names[a] for a in areas], "score": rows["score"].to_numpy(dtype=float),
+                              "mean": rows["mean"].to_numpy(dtype=float),
+                              "peer_mean": rows["peer_mean"].to_numpy(dtype=float)})
+        if group is not None:
+            frame["group"] = group
+        figs[f"profile-{i}"] = F.profile_bars(frame, text=prof_text, separators=sep, score_range=scale)
+
+    long = area_nodes.reset_index()
+    long = long[long["unit"].isin(order)]
+    pos = {c: k for k, c in enumerate(areas)}
+    upos = {u: k for k, u in enumerate(result.units)}
+    long = long.assign(_u=long["unit"].map(upos), _a=long["code"].map(pos)).sort_values(["_u", "_a"])
+    figs["compare"] = F.compare_bars(pd.DataFrame({
+        "unit": long["unit"], "name": long["unit"].map(unit_names), "node": long["code"].map(names),
+        "score": long["score"]}), shown=tuple(compare_defaults(data)), separators=sep, score_range=scale)
+
+    if len(data.editions) > 1:
+        hist = data.history
+        ch = data.changes[data.changes["code"] == fw.root].set_index("unit")
+        trend_s = hist["unit"].map(ch["score_arrow"]).fillna(0).astype(int)
+        trend_r = hist["unit"].map(ch["rank_arrow"]).fillna(0).astype(int)
+        lbl = {"1": text("trend_up"), "-1": text("trend_down"), "0": text("trend_flat")}
+        figs["slope-score"] = F.slope_chart(hist.assign(value=hist["score"], trend=trend_s),
+                                            text={**lbl, "value": text("index_score")}, separators=sep)
+        if not data.options.no_ranks:
+            figs["slope-rank"] = F.slope_chart(hist.assign(value=hist["rank"].astype(float), trend=trend_r),
+                                               text={**lbl, "value": text("rank")}, reverse=True, separators=sep)
+    return replace(data, figures=figs)
+
+
+def compare_defaults(data: ReportData) -> list[str]:
+    """Units shown first in the compare view: the first two of the ranking table."""
+    return [str(u) for u in data.ranking["unit"].head(2)]
+
+
+def _score_range(result: Result) -> tuple[float, float] | None:
+    """A common x range for profile charts: [0, 100] when every score lies in it, else the data range."""
+    values = np.concatenate([np.ravel(s) for s in result.scores[1:]])
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    if lo >= 0 and hi <= 100:
+        return (0.0, 100.0)
+    pad = 0.05 * (hi - lo or 1.0)
+    return (lo - pad, hi + pad)
+
+
+def build_report(framework: Framework, dataset: Dataset, *, edition: int | None = None,
+                 manifest: Mapping[str, Any] | None = None, meta: Mapping[str, Any] | None = None,
+                 intervals: pd.DataFrame | None = None, intervals_source: str = "",
+                 options: ReportOptions | None = None) -> ReportData:
+    """Build every edition up to ``edition`` and the report data (see :func:`report_data`)."""
+    options = options or ReportOptions()
+    options.check(framework)
+    editions, skipped = build_editions(framework, dataset, edition)
+    return report_data(editions[-1], editions=editions, skipped=skipped, manifest=manifest, meta=meta,
+                       intervals=intervals, intervals_source=intervals_source, options=options)
+
+
+def results_sheets(data: ReportData) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Sheets of results.xlsx: the stage sheets of ``stages.xlsx`` plus scores, peers and rank intervals.
+
+    With ``no_ranks`` every rank column and the ranks sheet are left out.
+    """
+    from ..outputs import stage_sheets
+
+    result = data.result
+    base, highlight = stage_sheets(result, data.manifest)
+    scores = result.score_frame()
+    no_ranks = data.options.no_ranks
+    about = base.pop("about")
+    extra = [("sheet scores", "every city on every node: " + ("unit, code, level, score" if no_ranks else
+                                                               "unit, code, level, score, rank (1 = best)")),
+             ("sheet peers", "each city against its peer groups, for every aggregate (indicator level: peers.csv "
+                             "of `openindex run`)")]
+    if data.intervals is not None and not no_ranks:
+        extra.append(("sheet rank_intervals", f"median rank and 90% interval (p05, p95) from {data.intervals_source}"))
+    if no_ranks:
+        about = about[~about["item"].isin(["sheet ranks"])]
+    sheets: dict[str, pd.DataFrame] = {
+        "about": pd.concat([about, pd.DataFrame(extra, columns=["item", "value"])], ignore_index=True)}
+    sheets["scores"] = scores.drop(columns="rank") if no_ranks else scores
+    if result.framework.model.peer_groups:  # aggregates only: indicator-level peers are in peers.csv of `run`
+        peers = result.peer_frame()
+        peers = peers[peers["level"] >= 2].reset_index(drop=True)
+        sheets["peers"] = peers.drop(columns="peer_rank") if data.options.no_ranks else peers
+    if data.intervals is not None and not data.options.no_ranks:
+        sheets["rank_intervals"] = data.intervals
+    if data.options.no_ranks:
+        base.pop("ranks", None)
+    sheets.update(base)
+    return sheets, highlight
+
+
+def write_report(data: ReportData, out: str | Path, *, html: str | None = None,
+                 excel: bool = True) -> dict[str, Path]:
+    """Write ``report.html`` (and ``results.xlsx``) into folder ``out``; return their paths by name."""
+    from ..io import write_text, write_workbook
+    from .render import render_report
+
+    out = Path(out)
+    paths = {"report": write_text(out / "report.html", html if html is not None else render_report(data))}
+    if excel:
+        sheets, highlight = results_sheets(data)
+        paths["results"] = write_workbook(out / "results.xlsx", sheets, highlight=highlight)
+    return paths

@@ -1,0 +1,470 @@
+"""Figures of the report: each a thin, explicit function from a tidy frame to a plotly figure.
+
+Colours are colour-blind safe: correlations use a diverging orange-white-blue scale
+(negative orange, positive blue, white at 0) and categories use the Okabe-Ito palette
+(Okabe & Ito 2008). Every text taken from data is HTML-escaped before it reaches the
+figure (plotly renders a few HTML tags in labels), and no figure needs a network request.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..errors import MethodError
+
+__all__ = ["CORRELATION_SCALE", "OKABE_ITO", "correlation_heatmap", "importance_chart"]
+
+#: diverging scale for r in [-1, 1]: orange (negative), white (0), blue (positive)
+CORRELATION_SCALE: list[list[float | str]] = [
+    [0.0, "#b35806"], [0.25, "#f1a340"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1.0, "#2166ac"]]
+#: Okabe-Ito colour-blind-safe categorical palette
+OKABE_ITO: dict[str, str] = {"black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
+                             "green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
+                             "vermillion": "#D55E00", "purple": "#CC79A7"}
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _label(code: str, names: Mapping[str, str] | None) -> str:
+    name = (names or {}).get(code, "")
+    return _e(f"{code} ({name})" if name and name != code else code)
+
+
+def correlation_heatmap(frame: pd.DataFrame, node: str, *, method: str = "pearson",
+                        names: Mapping[str, str] | None = None) -> go.Figure:
+    """Correlation matrix of a node's children, with the node itself as the last row and column.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The correlation table of :func:`openindex.audit.correlations`
+        (``stage, level, x, y, method, r, p, n``). The children of ``node`` are the ``x``
+        one level below ``node`` among the rows with ``y == node``.
+    node : str
+        Code of an aggregate node.
+    method : {"pearson", "spearman"}
+        Which correlations to show.
+    names : mapping, optional
+        Code -> name, shown in the hover texts.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A heatmap on a fixed diverging scale over [-1, 1] (orange negative, blue
+        positive), each cell labelled with r to two decimals; hover gives r, p and n.
+        Cells without a correlation (fewer than 3 pairs, a constant column) are blank.
+
+    Raises
+    ------
+    MethodError
+        When the table holds no correlation with ``node`` for ``method``.
+    """
+    rows = frame[frame["method"] == method]
+    to_node = rows[rows["y"] == node]
+    if to_node.empty:
+        raise MethodError(f"no {method} correlations with '{node}' in the table; nodes with correlations: "
+                          f"{', '.join(pd.unique(rows['y']).tolist()) or 'none'}")
+    # the node's level is that of its rows as x; the root is never an x
+    as_x = rows.loc[rows["x"] == node, "level"]
+    level = int(as_x.iloc[0]) if len(as_x) else int(rows["level"].max()) + 1
+    kids = to_node.loc[to_node["level"] == level - 1, "x"].tolist()
+    codes = [*kids, node]
+    pos = {c: i for i, c in enumerate(codes)}
+    k = len(codes)
+    r = np.full((k, k), np.nan)
+    hover = np.full((k, k), "", dtype=object)
+    np.fill_diagonal(r, 1.0)
+    for i, c in enumerate(codes):
+        hover[i, i] = _label(c, names)
+    inside = rows[rows["x"].isin(pos) & rows["y"].isin(pos)]
+    for x, y, rv, pv, n in zip(inside["x"], inside["y"], inside["r"], inside["p"], inside["n"], strict=True):
+        i, j = pos[x], pos[y]
+        r[i, j] = r[j, i] = rv
+        hover[i, j] = hover[j, i] = (f"{_label(x, names)}<br>{_label(y, names)}<br>r = {rv:.3f}, p = {pv:.3g}, "
+                                     f"n = {n}")
+    labels = [_e(c) for c in codes]
+    cell_text = np.where(np.isnan(r), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(r)))
+    fig = go.Figure(go.Heatmap(
+        z=r, x=labels, y=labels, zmin=-1, zmax=1, zmid=0, colorscale=CORRELATION_SCALE,
+        text=cell_text, texttemplate="%{text}", hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+        colorbar={"title": {"text": "r"}, "tickvals": [-1, -0.5, 0, 0.5, 1]}, xgap=1, ygap=1))
+    side = max(300, 60 + 46 * k)
+    fig.update_layout(
+        title={"text": f"{_e(method.title())} correlations within {_e(node)}"
+                       + (f"<br><sub>{_e(names[node])}</sub>" if names and names.get(node, node) != node else "")},
+        template="simple_white", font=FONT, height=side + 110, width=max(520, side + 200),
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        xaxis={"title": {"text": "component"}, "side": "bottom", "tickangle": -45},
+        yaxis={"title": {"text": "component"}, "autorange": "reversed"})
+    return fig
+
+
+def importance_chart(frame: pd.DataFrame, *, names: Mapping[str, str] | None = None) -> go.Figure:
+    """Nominal weight next to effective importance, for every child of every node.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The importance table of :func:`openindex.audit.importance` (``node, child,
+        weight, r2_share, S_share, ratio_S, ...``).
+    names : mapping, optional
+        Code -> name, shown in the hover texts.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A dot plot, one line per child grouped by node (top-down as in the table):
+        the nominal weight (black bar), the share by squared correlation (blue circle)
+        and the share by correlation ratio (orange diamond), all within the node on a
+        0-1 axis. A child whose dots sit far from its bar drives its node more or less
+        than its weight says.
+    """
+    if frame.empty:
+        raise MethodError("the importance table is empty: no node has children to compare")
+    y = [[_e(n) for n in frame["node"]], [_e(c) for c in frame["child"]]]
+    hover = [f"{_label(c, names)} in {_label(n, names)}<br>weight {w:.1%}<br>share by r\u00b2 {r2:.1%}"
+             f"<br>share by correlation ratio {s:.1%} (S = {raw:.2f})<br>S share / weight = {q:.2f}"
+             for n, c, w, r2, s, raw, q in zip(frame["node"], frame["child"], frame["weight"], frame["r2_share"],
+                                              frame["S_share"], frame["S"], frame["ratio_S"], strict=True)]
+    series = (("nominal weight", "weight", "line-ns-open", OKABE_ITO["black"], 16),
+              ("share by squared correlation", "r2_share", "circle", OKABE_ITO["blue"], 9),
+              ("share by correlation ratio", "S_share", "diamond", OKABE_ITO["orange"], 10))
+    top = min(1.0, 1.08 * float(np.nanmax(frame[["weight", "r2_share", "S_share"]].to_numpy(dtype=float))))
+    fig = go.Figure()
+    for label, col, symbol, colour, size in series:
+        fig.add_trace(go.Scatter(
+            x=frame[col], y=y, mode="markers", name=label, hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
+            marker={"symbol": symbol, "color": colour, "size": size, "line": {"width": 2, "color": colour}}))
+    fig.update_layout(
+        title={"text": "Importance versus nominal weight, within each node"},
+        template="simple_white", font=FONT, height=140 + 22 * len(frame),
+        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        xaxis={"title": {"text": "share within the node"}, "range": [0, top], "tickformat": ".0%",
+               "showgrid": True},
+        yaxis={"title": {"text": "node / component"}, "autorange": "reversed", "type": "multicategory"})
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# Figures of the comparison report (openindex.report.build): overview, profiles, compare,
+# editions. Texts (axis titles, legend entries) are passed in already translated; every
+# text is escaped here. Layouts use template "none" (no theme JSON repeated in every figure).
+# --------------------------------------------------------------------------------------
+
+#: sequential scale for scores (viridis: perceptually uniform, colour-blind safe, prints in grey)
+SCORE_SCALE = "Viridis"
+#: trend colours: better (blue), worse (vermillion), no clear change (grey)
+TREND_COLOURS: dict[int, str] = {1: OKABE_ITO["blue"], -1: OKABE_ITO["vermillion"], 0: "#9a9a9a"}
+#: colours of the two to four cities of the compare view, in slot order
+COMPARE_COLOURS: tuple[str, ...] = (OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"],
+                                    OKABE_ITO["purple"])
+
+
+def _layout(height: int, separators: str = ".,", **kw: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "template": "none", "font": FONT, "height": height, "separators": separators,
+        "margin": {"l": 10, "r": 24, "t": 30, "b": 40}, "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
+        "hoverlabel": {"font": FONT}}
+    base.update(kw)
+    for axis in ("xaxis", "yaxis"):  # room for the tick labels, whatever their length
+        if axis in base:
+            base[axis] = {"automargin": True, **base[axis]}  # type: ignore[dict-item]
+    return base
+
+
+def _wrap(text: str, width: int = 18) -> str:
+    """Escape, then break a label into lines of about ``width`` characters with ``<br>``."""
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(_e(line) for line in lines)
+
+
+def _tint(colour: str, share: float) -> str:
+    """``colour`` (``#rrggbb``) mixed with white: ``share`` 0 keeps it, 1 gives white."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * min(max(share, 0.0), 1.0)):02x}" for c in rgb)
+
+
+def _text_on(colour: str) -> str:
+    """Black or white, whichever contrasts more with ``colour`` (WCAG relative luminance)."""
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(int(colour[i:i + 2], 16)) for i in (1, 3, 5))
+    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#1d1d1f" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
+
+
+def score_heatmap(frame: pd.DataFrame, *, colorbar: str = "score", separators: str = ".,") -> go.Figure:
+    """Cities x nodes heatmap of scores.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Index: city names (rows, top to bottom); columns: node names (left to right);
+        values: scores, NaN where missing (blank cells).
+    colorbar : str
+        Title of the colour bar.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A heatmap on the sequential viridis scale; hover gives city, node and score.
+    """
+    rows = [_e(r) for r in frame.index]
+    cols = [_wrap(c, 16) for c in frame.columns]
+    z = frame.to_numpy(dtype=float)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=cols, y=rows, colorscale=SCORE_SCALE, xgap=1, ygap=1,
+        colorbar={"title": {"text": _e(colorbar)}, "thickness": 12},
+        hovertemplate="%{y}<br>%{x}<br>%{z:.1f}<extra></extra>"))
+    fig.update_layout(_layout(120 + 18 * len(rows), separators, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                              xaxis={"side": "bottom", "tickangle": 0, "tickfont": {"size": 11}},
+                              yaxis={"autorange": "reversed", "tickfont": {"size": 11}, "dtick": 1}))
+    return fig
+
+
+def theme_dots(frame: pd.DataFrame, *, mean_label: str = "network average", separators: str = ".,") -> go.Figure:
+    """Every city's score on each node as a dot, with the network average.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Long: ``node`` (node name, in display order), ``name`` (city), ``score``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One row per node: city dots (blue, semi-transparent; hover gives the city) and
+        the network average (black bar).
+    """
+    nodes = list(dict.fromkeys(frame["node"]))
+    y = [_e(n) for n in frame["node"]]
+    fig = go.Figure(go.Scatter(
+        x=frame["score"], y=y, mode="markers", showlegend=False, customdata=[_e(n) for n in frame["name"]],
+        marker={"color": OKABE_ITO["blue"], "size": 9, "opacity": 0.55, "line": {"width": 1, "color": "#ffffff"}},
+        hovertemplate="%{customdata}<br>%{y}: %{x:.1f}<extra></extra>"))
+    means = frame.groupby("node", sort=False)["score"].mean()
+    fig.add_trace(go.Scatter(
+        x=[means[n] for n in nodes], y=[_e(n) for n in nodes], mode="markers", name=_e(mean_label),
+        marker={"symbol": "line-ns-open", "size": 22, "color": OKABE_ITO["black"], "line": {"width": 3}},
+        hovertemplate=_e(mean_label) + ": %{x:.1f}<extra></extra>"))
+    fig.update_layout(_layout(110 + 48 * len(nodes), separators, legend={"orientation": "h", "y": 1.02,
+                                                                         "yanchor": "bottom", "x": 0},
+                              margin={"l": 10, "r": 24, "t": 40, "b": 30},
+                              xaxis={"showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False},
+                              yaxis={"autorange": "reversed", "categoryorder": "array",
+                                     "categoryarray": [_e(n) for n in nodes]}))
+    return fig
+
+
+def weights_sunburst(frame: pd.DataFrame, *, text: Mapping[str, str] | None = None) -> go.Figure:
+    """The framework tree as a sunburst whose angles are the effective weights.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``code, name, parent, nominal, normalised, effective`` (one row per node; the
+        root has parent ``""``).
+    text : mapping, optional
+        Hover labels ``nominal``, ``normalised`` and ``effective`` (translated).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Sectors sized by effective weight (the product of the normalised weights on the
+        path to the root; leaves carry the values, parents are their sums); hover gives
+        the three weights.
+    """
+    t = {"nominal": "nominal weight", "normalised": "weight within parent", "effective": "effective weight",
+         **(text or {})}
+    leaves = ~frame["code"].isin(frame["parent"])
+    # one Okabe-Ito hue per branch below the root, lighter at each level down
+    parent = dict(zip(frame["code"], frame["parent"], strict=True))
+    hues = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "sky_blue", "purple", "yellow")]
+    branch: dict[str, int] = {}
+    colours = []
+    for code in frame["code"]:
+        path = [code]
+        while parent.get(path[-1]):
+            path.append(parent[path[-1]])
+        if len(path) == 1:
+            colours.append("#ffffff")
+            continue
+        top = path[-2]
+        branch.setdefault(top, len(branch))
+        colours.append(_tint(hues[branch[top] % len(hues)], 0.22 * (len(path) - 2)))
+    values = np.where(leaves, frame["effective"].to_numpy(dtype=float), 0.0)
+    custom = [[_e(n), f"{a:.3g}", f"{b:.1%}", f"{c:.2%}"] for n, a, b, c in
+              zip(frame["name"], frame["nominal"], frame["normalised"], frame["effective"], strict=True)]
+    fig = go.Figure(go.Sunburst(
+        ids=[_e(c) for c in frame["code"]], parents=[_e(p) for p in frame["parent"]],
+        labels=[_wrap(n, 16) for n in frame["name"]], values=values, branchvalues="remainder",
+        customdata=custom, insidetextorientation="auto", sort=False,
+        marker={"colors": colours, "line": {"color": "#ffffff", "width": 1}},
+        insidetextfont={"color": [_text_on(c) for c in colours]},
+        hovertemplate=("%{customdata[0]}<br>" + _e(t["nominal"]) + ": %{customdata[1]}<br>" + _e(t["normalised"])
+                       + ": %{customdata[2]}<br>" + _e(t["effective"]) + ": %{customdata[3]}<extra></extra>")))
+    fig.update_layout(_layout(620, margin={"l": 5, "r": 5, "t": 5, "b": 5}))
+    return fig
+
+
+def coverage_bars(frame: pd.DataFrame, *, text: Mapping[str, str] | None = None,
+                  separators: str = ".,") -> go.Figure:
+    """Data coverage per node: shares of values observed, imputed and missing, stacked to 100%.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``node`` (name, display order), ``observed``, ``imputed``, ``missing`` (shares 0-1).
+    text : mapping, optional
+        Legend labels ``observed``, ``imputed``, ``missing``.
+    """
+    t = {"observed": "observed", "imputed": "imputed", "missing": "missing", **(text or {})}
+    y = [_e(n) for n in frame["node"]]
+    fig = go.Figure()
+    for col, colour in (("observed", OKABE_ITO["blue"]), ("imputed", OKABE_ITO["orange"]), ("missing", "#c8c8c8")):
+        fig.add_trace(go.Bar(x=frame[col], y=y, orientation="h", name=_e(t[col]), marker={"color": colour},
+                             hovertemplate="%{y}<br>" + _e(t[col]) + ": %{x:.1%}<extra></extra>"))
+    fig.update_layout(_layout(120 + 26 * len(y), separators, barmode="stack",
+                              legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
+                                      "traceorder": "normal"},
+                              xaxis={"tickformat": ".0%", "range": [0, 1], "showgrid": True, "gridcolor": "#e5e5e5"},
+                              yaxis={"autorange": "reversed"}))
+    return fig
+
+
+def profile_bars(frame: pd.DataFrame, *, text: Mapping[str, str] | None = None, separators: str = ".,",
+                 score_range: tuple[float, float] | None = None) -> go.Figure:
+    """A city's node scores against the network average and the peer-group average.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``node`` (name, display order), ``score``, ``mean`` (network average),
+        ``peer_mean`` (NaN without a peer group); optional ``group`` (the parent's name,
+        drawn as a second axis level).
+    text : mapping, optional
+        Legend labels ``score``, ``mean``, ``peer_mean``.
+    score_range : (float, float), optional
+        Fixed x range (e.g. the score scale) so that profiles compare at a glance.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Horizontal bars (the city, blue), a black bar marker (network average) and a
+        vermillion diamond (peer average).
+    """
+    t = {"score": "score", "mean": "network average", "peer_mean": "peer-group average", **(text or {})}
+    if "group" in frame.columns:
+        y: object = [[_wrap(g, 14) for g in frame["group"]], [_e(n) for n in frame["node"]]]
+        ytype = "multicategory"
+    else:
+        y, ytype = [_e(n) for n in frame["node"]], "category"
+    traces = [go.Bar(x=frame["score"], y=y, orientation="h", name=_e(t["score"]),
+                           marker={"color": OKABE_ITO["sky_blue"], "line": {"color": OKABE_ITO["blue"], "width": 1}},
+                           hovertemplate="%{y}: %{x:.1f}<extra>" + _e(t["score"]) + "</extra>"),
+              go.Scatter(x=frame["mean"], y=y, mode="markers", name=_e(t["mean"]),
+                             marker={"symbol": "line-ns-open", "size": 20, "color": OKABE_ITO["black"],
+                                     "line": {"width": 3}},
+                             hovertemplate="%{x:.1f}<extra>" + _e(t["mean"]) + "</extra>")]
+    if frame["peer_mean"].notna().any():
+        traces.append(go.Scatter(x=frame["peer_mean"], y=y, mode="markers", name=_e(t["peer_mean"]),
+                                 marker={"symbol": "diamond", "size": 10, "color": OKABE_ITO["vermillion"],
+                                         "line": {"width": 1, "color": "#ffffff"}},
+                                 hovertemplate="%{x:.1f}<extra>" + _e(t["peer_mean"]) + "</extra>"))
+    xaxis: dict[str, object] = {"showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False}
+    if score_range is not None:
+        xaxis["range"] = list(score_range)
+    return go.Figure(traces, layout=_layout(
+        130 + 30 * len(frame), separators, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        margin={"l": 10, "r": 24, "t": 40, "b": 30}, xaxis=xaxis, yaxis={"autorange": "reversed", "type": ytype},
+        bargap=0.35))
+
+
+def compare_bars(frame: pd.DataFrame, *, shown: tuple[str, ...] | list[str] = (), separators: str = ".,",
+                 score_range: tuple[float, float] | None = None) -> go.Figure:
+    """Node scores of every city as grouped bars, one trace per city; only ``shown`` visible.
+
+    The page's compare view switches traces on and off (``Plotly.restyle``) as cities are
+    chosen, so the figure holds every city once.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Long: ``unit``, ``name`` (city), ``node`` (name, display order), ``score``.
+    shown : sequence of str
+        Unit codes visible at first, in slot order (coloured with ``COMPARE_COLOURS``).
+    """
+    traces = []
+    slot = {u: i for i, u in enumerate(shown)}
+    for unit, part in frame.groupby("unit", sort=False):
+        i = slot.get(str(unit))
+        traces.append(go.Bar(
+            x=part["score"], y=[_e(n) for n in part["node"]], orientation="h", name=_e(part["name"].iloc[0]),
+            visible=i is not None, marker={"color": COMPARE_COLOURS[i % 4] if i is not None else "#9a9a9a"},
+            hovertemplate="%{y}: %{x:.1f}<extra>%{fullData.name}</extra>"))
+    nodes = list(dict.fromkeys(frame["node"]))
+    xaxis: dict[str, object] = {"showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False}
+    if score_range is not None:
+        xaxis["range"] = list(score_range)
+    return go.Figure(traces, layout=_layout(
+        140 + 56 * len(nodes), separators, barmode="group", bargap=0.25,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        margin={"l": 10, "r": 24, "t": 40, "b": 30}, xaxis=xaxis, yaxis={"autorange": "reversed"}))
+
+
+def slope_chart(frame: pd.DataFrame, *, text: Mapping[str, str] | None = None, reverse: bool = False,
+                separators: str = ".,") -> go.Figure:
+    """One line per city across editions, coloured by the direction of its last change.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Long: ``unit``, ``name``, ``edition``, ``value`` (score or rank), ``trend``
+        (+1 better, -1 worse, 0 no clear change: by the report's arrow rule).
+    text : mapping, optional
+        Legend labels for trends ``1``, ``-1``, ``0`` (keys as strings) and ``value``.
+    reverse : bool
+        Reverse the y axis (ranks: 1 at the top).
+    """
+    t = {"1": "better", "-1": "worse", "0": "no clear change", "value": "", **(text or {})}
+    editions = sorted(pd.unique(frame["edition"]).tolist())
+    traces = []
+    seen: set[int] = set()
+    for _unit, part in frame.groupby("unit", sort=False):
+        part = part.sort_values("edition")
+        trend = int(part["trend"].iloc[-1])
+        traces.append(go.Scatter(
+            x=[str(e) for e in part["edition"]], y=part["value"], mode="lines+markers",
+            name=_e(t[str(trend)]), legendgroup=str(trend), showlegend=trend not in seen,
+            line={"color": TREND_COLOURS[trend], "width": 2.5 if trend else 1.2},
+            marker={"size": 6}, opacity=1.0 if trend else 0.55, customdata=[_e(part["name"].iloc[0])] * len(part),
+            hovertemplate="%{customdata}<br>%{x}: %{y:.1f}<extra></extra>" if not reverse
+            else "%{customdata}<br>%{x}: %{y}<extra></extra>"))
+        seen.add(trend)
+    return go.Figure(traces, layout=_layout(
+        520, separators, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        margin={"l": 10, "r": 10, "t": 40, "b": 40},
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": [str(e) for e in editions]},
+        yaxis={"autorange": "reversed" if reverse else True, "showgrid": True, "gridcolor": "#e5e5e5",
+               "zeroline": False, "title": {"text": _e(t["value"])}}))
+
+
+__all__ += ["SCORE_SCALE", "TREND_COLOURS", "COMPARE_COLOURS", "score_heatmap", "theme_dots", "weights_sunburst",
+            "coverage_bars", "profile_bars", "compare_bars", "slope_chart"]
