@@ -197,23 +197,47 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _framework_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The framework named on the command line, with its ``--set`` overrides applied."""
     from .framework import with_settings
-    from .io import read_data_meta, read_framework, sha256_file
-    from .manifest import run_manifest
-    from .outputs import write_run
-    from .pipeline import build
+    from .io import read_framework
+
+    settings = parse_settings(getattr(args, "settings", []) or [])
+    fw = read_framework(args.framework)
+    return (with_settings(fw, settings) if settings else fw), settings
+
+
+def _data_from_args(args: argparse.Namespace, fw: Any) -> tuple[Any, dict[str, Any]]:
+    """The validated dataset named on the command line and its sidecar metadata (the synthetic notice)."""
+    from .io import read_data_meta
     from .validate import read_dataset
 
-    settings = parse_settings(args.settings)
-    fw = read_framework(args.framework)
-    if settings:
-        fw = with_settings(fw, settings)
-    meta = read_data_meta(args.data)
-    ds = read_dataset(args.data, fw, sheet=args.sheet)
+    return read_dataset(args.data, fw, sheet=args.sheet), read_data_meta(args.data)
+
+
+def _manifest(args: argparse.Namespace, result: Any, settings: dict[str, Any], meta: dict[str, Any],
+              command: str) -> dict[str, Any]:
+    from .io import sha256_file
+    from .manifest import run_manifest
+
+    return run_manifest(result, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
+                        data_path=args.data, data_sha256=result.input_dataset.sha256, settings=settings,
+                        data_meta=meta, command=command)
+
+
+def _print_notice(meta: dict[str, Any]) -> None:
+    if meta.get("notice"):
+        print(f"NOTE: {meta['notice']}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .outputs import write_run
+    from .pipeline import build
+
+    fw, settings = _framework_from_args(args)
+    ds, meta = _data_from_args(args, fw)
     result = build(fw, ds, edition=args.edition)
-    manifest = run_manifest(result, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
-                            data_path=args.data, data_sha256=ds.sha256, settings=settings, data_meta=meta)
+    manifest = _manifest(args, result, settings, meta, "run")
     paths = write_run(result, args.out, manifest)
     if not args.no_report:
         paths.update(_write_report(fw, ds, result, manifest, meta, args.out))
@@ -234,31 +258,20 @@ def _write_report(fw: Any, ds: Any, result: Any, manifest: Any, meta: Any, out: 
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .framework import with_settings
-    from .io import read_data_meta, read_framework, sha256_file
-    from .manifest import run_manifest
     from .pipeline import build
     from .report.build import ReportOptions, read_intervals
-    from .validate import read_dataset
 
-    settings = parse_settings(args.settings)
-    fw = read_framework(args.framework)
-    if settings:
-        fw = with_settings(fw, settings)
+    fw, settings = _framework_from_args(args)
     options = ReportOptions(title=args.title or "", lang=args.lang, no_ranks=args.no_ranks,
                             peer_group=args.peer_group)
     options.check(fw)  # a bad --lang or --peer-group fails before any work
     intervals, source = read_intervals(args.uncertainty) if args.uncertainty else (None, "")
-    meta = read_data_meta(args.data)
-    ds = read_dataset(args.data, fw, sheet=args.sheet)
+    ds, meta = _data_from_args(args, fw)
     result = build(fw, ds, edition=args.edition)
-    manifest = run_manifest(result, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
-                            data_path=args.data, data_sha256=ds.sha256, settings=settings, data_meta=meta,
-                            command="report")
+    manifest = _manifest(args, result, settings, meta, "report")
     paths = _write_report(fw, ds, result, manifest, meta, args.out, options=options, intervals=intervals,
                           intervals_source=source)
-    if meta.get("notice"):
-        print(f"NOTE: {meta['notice']}")
+    _print_notice(meta)
     print(f"{fw.name}: report on edition {result.edition}, {result.dataset.n_units} units"
           + (", without ranks" if options.no_ranks else "") + (f", language {options.lang}"))
     for p in paths.values():
@@ -268,8 +281,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _print_run(result: Any, meta: dict[str, Any], top: int) -> None:
     fw = result.framework
-    if meta.get("notice"):
-        print(f"NOTE: {meta['notice']}")
+    _print_notice(meta)
     print(f"{fw.name}: {fw.summary()}")
     print(f"edition {result.edition}: {result.dataset.n_units} units scored")
     for _, row in result.excluded.iterrows():
@@ -297,25 +309,18 @@ def _print_run(result: Any, meta: dict[str, Any], top: int) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from .audit import run_audit
-    from .framework import with_settings
-    from .io import read_data_meta, read_framework, write_csv, write_text
+    from .io import write_csv, write_text
     from .pipeline import build
     from .report import audit_page
-    from .validate import read_dataset
 
-    settings = parse_settings(args.settings)
-    fw = read_framework(args.framework)
-    if settings:
-        fw = with_settings(fw, settings)
-    meta = read_data_meta(args.data)
-    ds = read_dataset(args.data, fw, sheet=args.sheet)
+    fw, _ = _framework_from_args(args)
+    ds, meta = _data_from_args(args, fw)
     result = build(fw, ds, edition=args.edition)
     report = run_audit(result, stage=args.stage)
     out = Path(args.out)
     written = [write_csv(out / f"{stem}.csv", frame) for stem, frame in report.tables().items()]
     written.append(write_text(out / "audit.html", audit_page(report, notice=str(meta.get("notice") or ""))))
-    if meta.get("notice"):
-        print(f"NOTE: {meta['notice']}")
+    _print_notice(meta)
     print(f"{fw.name}: audit of edition {result.edition} ({result.dataset.n_units} units, stage {args.stage})")
     print(report.summary(args.top))
     print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in written))
@@ -325,20 +330,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_uncertainty(args: argparse.Namespace) -> int:
     import time
 
-    from .framework import with_settings
-    from .io import read_data_meta, read_factors, read_framework, sha256_file, write_csv, write_json, write_parquet
-    from .manifest import run_manifest
+    from .io import read_factors, sha256_file, write_csv, write_json, write_parquet
     from .uncertainty import resolve_factors, run_uncertainty
-    from .validate import read_dataset
 
     for flag, value, least in (("--runs", args.runs, 1), ("--sobol", args.sobol, 2), ("--workers", args.workers, 1),
                                ("--chunk-size", args.chunk_size, 1), ("--top", args.top, 0)):
         if value is not None and value < least:
             raise OpenIndexError(f"{flag} must be at least {least}; got {value}")
-    settings = parse_settings(args.settings)
-    fw = read_framework(args.framework)
-    if settings:
-        fw = with_settings(fw, settings)
+    fw, settings = _framework_from_args(args)
     if args.factors:
         spec, lines, prefix = read_factors(args.factors)
         infos = resolve_factors(spec, fw, source=args.factors, lines=lines, prefix=prefix)
@@ -352,16 +351,13 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
         raise OpenIndexError("--sobol needs at least one uncertain factor")
     runs = spec.runs if args.runs is None else args.runs
     seed = spec.seed if args.seed is None else args.seed
-    meta = read_data_meta(args.data)
-    ds = read_dataset(args.data, fw, sheet=args.sheet)
+    ds, meta = _data_from_args(args, fw)
     t0 = time.perf_counter()
     res = run_uncertainty(fw, ds, spec, runs=runs, seed=seed, sobol=args.sobol, edition=args.edition,
                           workers=args.workers, chunk_size=args.chunk_size, progress=True,
                           keep="all" if args.keep_replications else "index")
     elapsed = time.perf_counter() - t0
-    manifest = run_manifest(res.nominal, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
-                            data_path=args.data, data_sha256=ds.sha256, settings=settings, data_meta=meta,
-                            command="uncertainty")
+    manifest = _manifest(args, res.nominal, settings, meta, "uncertainty")
     manifest["uncertainty"] = {
         "factors_file": args.factors or "",
         "factors_sha256": sha256_file(args.factors) if args.factors else "",
@@ -392,8 +388,7 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
 def _print_uncertainty(res: Any, names: list[str], seed: int, meta: dict[str, Any], top: int, elapsed: float) -> None:
     fw = res.nominal.framework
-    if meta.get("notice"):
-        print(f"NOTE: {meta['notice']}")
+    _print_notice(meta)
     print(f"{fw.name}: {fw.summary()}")
     print(f"uncertainty: {res.replications.runs} replications over {len(names)} factor"
           f"{'s' * (len(names) != 1)} ({', '.join(names) or 'none'}), seed {seed}"
