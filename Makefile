@@ -23,8 +23,12 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/openindex validate indicators/opencities.yaml --data datasets/demo_network.csv
-	$(BIN)/openindex run indicators/opencities.yaml datasets/demo_network.csv --out $(DEMO)
-	@echo "The demo index (synthetic data) is in $(DEMO)/: report.html, results.xlsx, scores.csv, peers.csv, stages.xlsx, manifest.json"
+	$(BIN)/openindex run indicators/opencities.yaml datasets/demo_network.csv --out $(DEMO) --no-report
+	$(BIN)/openindex uncertainty indicators/opencities.yaml datasets/demo_network.csv --out $(DEMO)/uncertainty
+	$(BIN)/openindex report indicators/opencities.yaml datasets/demo_network.csv --out $(DEMO) \
+	  --uncertainty $(DEMO)/uncertainty
+	@echo "The demo index (synthetic data) is in $(DEMO)/: open report.html in a browser;"
+	@echo "  scores.csv, peers.csv, stages.xlsx, results.xlsx, manifest.json, uncertainty/rank_intervals.csv"
 
 # The report's browser test drives Debian's chromium (never a browser downloaded by playwright);
 # install it when missing (as root), else the test is skipped with the reason.
