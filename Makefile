@@ -30,11 +30,15 @@ run: $(STAMP)
 	@echo "The demo index (synthetic data) is in $(DEMO)/: open report.html in a browser;"
 	@echo "  scores.csv, peers.csv, stages.xlsx, results.xlsx, manifest.json, uncertainty/rank_intervals.csv"
 
-# The report's browser test drives Debian's chromium (never a browser downloaded by playwright);
-# install it when missing (as root), else the test is skipped with the reason.
+# The report's browser test drives Debian's chromium (never a browser downloaded by playwright),
+# and the questionnaire workbook is converted with Debian's LibreOffice (the small headless Calc
+# package); install them when missing (as root), else those tests are skipped with the reason.
 test: $(STAMP)
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium) \
 	  || echo "note: could not install chromium; the browser tests will be skipped"
+	@test -x /usr/bin/libreoffice || (apt-get update -qq \
+	  && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui) \
+	  || echo "note: could not install LibreOffice; the workbook conversion test will be skipped"
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

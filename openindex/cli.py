@@ -115,7 +115,61 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--edition", type=int, help="edition to build (default: the latest)")
     a.add_argument("--sheet", help="Excel sheet holding the data")
     a.add_argument("--top", type=int, default=5, help="findings to print (default: %(default)s)")
+    _self_assessment_parsers(sub)
     return p
+
+
+def _self_assessment_parsers(sub: Any) -> None:
+    """The parsers of `template`, `self-assess` and `whatif`."""
+    t = sub.add_parser("template", help="write the self-assessment questionnaire of a framework as an Excel "
+                       "workbook (dropdowns, number checks, protected layout)")
+    t.add_argument("framework", help="framework YAML file")
+    t.add_argument("--out", required=True, metavar="FILE.xlsx", help="workbook to write")
+    t.add_argument("--lang", default="en", help="language of the workbook: en, fr or de (default: %(default)s)")
+    t.add_argument("--unit", metavar="CODE", help="the city's code; with --network, its current values and "
+                   "answers are filled in")
+    t.add_argument("--network", metavar="DATA", help="the network's data file: plausible ranges of the numbers, "
+                   "categories, and the values of --unit")
+    t.add_argument("--edition", type=int, help="edition of --network to prefill from (default: the latest)")
+    t.add_argument("--sheet", help="Excel sheet holding the network's data")
+
+    s = sub.add_parser("self-assess", help="check a filled questionnaire and score the city against the network "
+                       "held fixed: profile.html, scores.csv, what-if")
+    s.add_argument("framework", help="framework YAML file")
+    s.add_argument("workbook", metavar="FILLED.xlsx", help="the questionnaire made by `openindex template`, filled in")
+    s.add_argument("--network", required=True, metavar="DATA", help="the network's data file")
+    s.add_argument("--out", required=True, help="output folder")
+    s.add_argument("--unit", metavar="CODE", help="the city's code (default: the one in the workbook)")
+    s.add_argument("--name", help="the city's name (default: the one in the workbook)")
+    s.add_argument("--lang", help="language of the profile: en, fr or de (default: the workbook's)")
+    s.add_argument("--peer-group", metavar="CODE", help="peer-group definition to compare with (default: the "
+                   "framework's first; '' for none)")
+    s.add_argument("--limit", type=int, default=20_000, help="largest number of sets the exact what-if search may "
+                   "check (default: %(default)s)")
+    s.add_argument("--edition", type=int, help="edition of the network to score against (default: the latest)")
+    s.add_argument("--sheet", help="Excel sheet holding the network's data")
+    s.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a framework setting by its YAML path (repeatable; VALUE is read as YAML)")
+    s.add_argument("--problems", metavar="FILE.csv", help="also write every problem found to this CSV file")
+
+    w = sub.add_parser("whatif", help="what would move a unit's score: the gain of each single improvement and "
+                       "the fewest changes that reach a target")
+    w.add_argument("framework", help="framework YAML file")
+    w.add_argument("data", help="data file (.csv, .xlsx, .parquet; wide or long layout)")
+    w.add_argument("--unit", required=True, metavar="CODE", help="the unit (city) to improve")
+    w.add_argument("--out", required=True, help="output folder")
+    w.add_argument("--target", choices=("next-rank", "peer-mean"), default="next-rank",
+                   help="a better index rank, or the peer-group average of the index (default: %(default)s)")
+    w.add_argument("--peer-group", metavar="CODE", help="peer-group definition (default: the framework's first; "
+                   "'' for none)")
+    w.add_argument("--limit", type=int, default=20_000, help="largest number of sets the exact search may check "
+                   "(default: %(default)s); beyond it the greedy result is reported as such")
+    w.add_argument("--lang", default="en", help="language of profile.html: en, fr or de (default: %(default)s)")
+    w.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a framework setting by its YAML path (repeatable; VALUE is read as YAML)")
+    w.add_argument("--edition", type=int, help="edition to build (default: the latest)")
+    w.add_argument("--sheet", help="Excel sheet holding the data")
+    w.add_argument("--top", type=int, default=5, help="gains to print (default: %(default)s)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -469,6 +523,197 @@ def _fmt(v: Any) -> str:
     return repr(v) if isinstance(v, str) else str(v)
 
 
+# ---- self-assessment -------------------------------------------------------------------
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from .io import read_data_meta, save_workbook
+    from .report.build import LANGUAGES
+    from .validate import read_dataset
+    from .workbook import template_workbook
+
+    if args.lang not in LANGUAGES:
+        raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{args.lang}'")
+    if args.edition is not None and not args.network:
+        raise OpenIndexError("--edition needs --network (the data to prefill from)")
+    fw, _ = _framework_from_args(args)
+    network, meta = None, {}
+    if args.network:
+        network, meta = read_dataset(args.network, fw, sheet=args.sheet), read_data_meta(args.network)
+    wb = template_workbook(fw, lang=args.lang, unit=args.unit, network=network, edition=args.edition,
+                           notice=str(meta.get("notice") or "") if args.unit and network is not None else "")
+    path = save_workbook(args.out, wb)
+    n_q = sum(i.type == "questionnaire" for i in fw.indicators.values())
+    _print_notice(meta)
+    print(f"{path}: questionnaire of {fw.name} ({args.lang}): {len(fw.levels[1])} area sheets, {n_q} questions "
+          f"(dropdown lists), {len(fw.indicators) - n_q} statistics (number checks)"
+          + (f"; prefilled with the values of {args.unit}" if args.unit and network is not None else ""))
+    return EXIT_OK
+
+
+def cmd_self_assess(args: argparse.Namespace) -> int:
+    from .io import load_workbook, read_data_meta, sha256_file, write_csv, write_json, write_text
+    from .manifest import run_manifest
+    from .pipeline import build
+    from .report.build import LANGUAGES
+    from .selfassess import (
+        assess,
+        completeness,
+        completeness_section,
+        method_note,
+        profile_html,
+        read_workbook,
+        report_for,
+        unit_scores,
+        whatif_section,
+    )
+    from .validate import read_dataset
+    from .workbook import framework_sha256
+
+    if args.lang is not None and args.lang not in LANGUAGES:
+        raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{args.lang}'")
+    fw, settings = _framework_from_args(args)
+    filled, city = read_workbook(load_workbook(args.workbook), fw, file=args.workbook,
+                                 sha256=sha256_file(args.workbook), unit=args.unit, name=args.name)
+    network_data, meta = read_dataset(args.network, fw, sheet=args.sheet), read_data_meta(args.network)
+    network = build(fw, network_data, edition=args.edition)
+    sa = assess(network, filled, city)
+    lang = args.lang or filled.lang
+    manifest = run_manifest(sa.joined, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
+                            data_path=args.network, data_sha256=network_data.sha256, settings=settings,
+                            data_meta=meta, command="self-assess")
+    comp = completeness(filled.items)
+    data = report_for(sa.joined, lang=lang, peer_group=args.peer_group, meta=meta, manifest=manifest)
+    gains_frame, sets = _whatif(network, sa, data.peer_group, args.limit, fixed=True)
+    peer_label = _peer_label(data, sa.unit)
+    html = profile_html(
+        data, sa.unit, title=data.text("sa_title", city=sa.name),
+        subtitle=data.text("sa_subtitle", n=network.dataset.n_units, edition=network.edition),
+        before=[method_note(data, sa.scored)],
+        after=[completeness_section(data, filled.items, [str(p) for p in sa.warnings]),
+               whatif_section(data, gains_frame, sets, mode="fixed", peer_label=peer_label)])
+    manifest["self_assessment"] = {
+        "workbook": args.workbook, "workbook_sha256": city.sha256, "unit": sa.unit, "name": sa.name,
+        "workbook_lang": filled.lang, "framework_sha256": framework_sha256(fw), "items": comp["total"],
+        "answered": comp["answered"], "evidenced": comp["evidenced"],
+        "scoring": "network held fixed (pipeline.score_against); rank = 1 + network units scoring strictly higher",
+        "whatif": _whatif_manifest(sets, args.limit, "fixed")}
+    out = Path(args.out)
+    paths = [write_text(out / "profile.html", html),
+             write_csv(out / "scores.csv", unit_scores(sa.joined, sa.unit, data.peer_group)),
+             write_csv(out / "completeness.csv", filled.items),
+             write_csv(out / "gains.csv", gains_frame),
+             write_csv(out / "change_sets.csv", _sets_frame(sets)),
+             write_json(out / "manifest.json", manifest)]
+    if args.problems:
+        from .errors import problems_to_csv
+
+        paths.append(write_text(args.problems, problems_to_csv(sa.warnings)))
+    _print_notice(meta)
+    i = list(sa.joined.units).index(sa.unit)
+    print(f"{sa.name} ({sa.unit}): self-assessment against {network.dataset.n_units} cities of {fw.name}, edition "
+          f"{network.edition} (network held fixed)")
+    print(f"  index score {sa.joined.scores[-1][i, 0]:.2f}, rank {int(sa.joined.ranks[-1][i, 0])} of "
+          f"{sa.joined.dataset.n_units}" + (f"; peer group {peer_label}" if peer_label else ""))
+    print(f"  {comp['answered']} of {comp['total']} items answered, {comp['evidenced']} with evidence")
+    for w in sa.scored.warnings:
+        print(f"  note: {w}")
+    _print_sets(sets)
+    print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in paths if p.parent == out))
+    return EXIT_OK
+
+
+def _peer_label(data: Any, unit: str) -> str:
+    nodes = data.of_unit("nodes", unit)
+    row = nodes[nodes["code"] == data.framework.root]
+    return str(row["peer_label"].iat[0] or "") if len(row) and data.peer_group is not None else ""
+
+
+def _whatif(network: Any, sa: Any, peer_group: str | None, limit: int, *, fixed: bool) -> tuple[Any, list[Any]]:
+    """Gains and the change sets of every target that applies (self-assessment: network held fixed)."""
+    from .whatif import TARGETS, applicable, change_set, fixed_scenario, gains
+
+    if limit < 0:
+        raise OpenIndexError(f"--limit must be at least 0; got {limit}")
+    sc = fixed_scenario(network, sa.scored, sa.unit, peer_group=peer_group if peer_group is not None else "")
+    sets = [change_set(sc, target, limit=limit) for target in TARGETS if applicable(sc, target)]
+    return gains(sc), sets
+
+
+def _sets_frame(sets: list[Any]) -> Any:
+    import pandas as pd
+
+    frames = [cs.changes.assign(target=cs.target, method=cs.method, reached=cs.reached, score=cs.score,
+                                rank=cs.rank, peer_mean=cs.peer_mean) for cs in sets if len(cs.changes)]
+    cols = ["target", "method", "unit", "code", "area", "from_value", "to_value", "from_answer", "to_answer",
+            "steps", "reached", "score", "rank", "peer_mean"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def _whatif_manifest(sets: list[Any], limit: int, mode: str) -> dict[str, Any]:
+    return {"mode": mode, "exact_limit": limit, "targets": [
+        {"target": cs.target, "method": cs.method, "reached": cs.reached, "steps": cs.n_steps, "score": cs.score,
+         "rank": cs.rank, "peer_mean": cs.peer_mean, "base_score": cs.base_score, "base_rank": cs.base_rank,
+         "base_peer_mean": cs.base_peer_mean, "sets_checked": cs.checked, "sets_needed": cs.needed}
+        for cs in sets]}
+
+
+def _print_sets(sets: list[Any]) -> None:
+    for cs in sets:
+        what = {"next-rank": "a better rank", "peer-mean": "the peer-group average"}[cs.target]
+        if cs.method == "already":
+            print(f"  {what}: already reached")
+        elif cs.method == "top":
+            print(f"  {what}: already ranked first")
+        elif cs.method == "unreachable":
+            print(f"  {what}: not reachable with the available steps")
+        else:
+            print(f"  {what}: {cs.n_steps} step(s) on {len(cs.changes)} item(s) ({cs.method}): "
+                  + ", ".join(cs.changes["code"]) + f" -> score {cs.score:.2f}, rank {int(cs.rank)}")
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    from .io import write_csv, write_json, write_text
+    from .pipeline import build
+    from .report.build import LANGUAGES
+    from .selfassess import profile_html, report_for, whatif_section
+    from .whatif import change_set, gains, network_scenario
+
+    if args.lang not in LANGUAGES:
+        raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{args.lang}'")
+    if args.limit < 0:
+        raise OpenIndexError(f"--limit must be at least 0; got {args.limit}")
+    fw, settings = _framework_from_args(args)
+    ds, meta = _data_from_args(args, fw)
+    result = build(fw, ds, edition=args.edition)
+    manifest = _manifest(args, result, settings, meta, "whatif")
+    data = report_for(result, lang=args.lang, peer_group=args.peer_group, meta=meta, manifest=manifest)
+    sc = network_scenario(result, args.unit, peer_group=data.peer_group if data.peer_group is not None else "")
+    cs = change_set(sc, args.target, limit=args.limit)
+    g = gains(sc)
+    peer_label = _peer_label(data, args.unit)
+    name = result.dataset.unit_names[list(result.units).index(args.unit)]
+    html = profile_html(data, args.unit, title=f"{data.text('wi_title')}: {name}",
+                        subtitle=data.text("subtitle", n=result.dataset.n_units, edition=result.edition),
+                        after=[whatif_section(data, g, [cs], mode="network", peer_label=peer_label)])
+    manifest["whatif"] = {"unit": args.unit, "peer_group": data.peer_group, **_whatif_manifest([cs], args.limit,
+                                                                                                "network")}
+    out = Path(args.out)
+    paths = [write_csv(out / "gains.csv", g), write_csv(out / "change_set.csv", _sets_frame([cs])),
+             write_text(out / "profile.html", html), write_json(out / "manifest.json", manifest)]
+    _print_notice(meta)
+    print(f"{name} ({args.unit}): index score {sc.base_score:.2f}, rank {int(sc.base_rank)} of "
+          f"{result.dataset.n_units}" + (f"; peer-group average {sc.base_peer_mean:.2f} ({peer_label})"
+                                          if peer_label else ""))
+    print(f"largest gains from one change (of {len(g)} moves, each a rebuild of the index):")
+    for r in g.head(args.top).itertuples():
+        to = r.to_answer or f"{r.to_value:g}"
+        print(f"  {r.code:<32} {r.move:<9} -> {to:<16} {r.gain:+8.3f} (score {r.score:.2f}, rank {int(r.rank)})")
+    _print_sets([cs])
+    print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in paths))
+    return EXIT_OK
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "schema": cmd_schema,
@@ -478,6 +723,9 @@ COMMANDS = {
     "report": cmd_report,
     "uncertainty": cmd_uncertainty,
     "audit": cmd_audit,
+    "template": cmd_template,
+    "self-assess": cmd_self_assess,
+    "whatif": cmd_whatif,
 }
 
 

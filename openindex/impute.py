@@ -7,6 +7,14 @@ down the units axis (-2), column by column; leading batch axes are independent
 replications. A column with no present value at all is left missing by every method
 (there is nothing to impute from), except ``carry_forward`` which may fill it from the
 previous edition.
+
+Imputing against a reference (self-assessment): the methods that learn from the other
+units (``mean``, ``median``, ``group_mean``, ``group_median``, ``regression``) take an
+optional context ``reference`` of shape ``(..., n_ref, n_ind)``: the reference units'
+values, from which every statistic (means, medians, group statistics, regression fits)
+is taken instead of from ``x``. Each unit of ``x`` is then imputed on its own:
+``f(x, reference=r)[i]`` depends on ``x[i]`` and ``r`` only, and ``f(x, reference=x)``
+equals ``f(x)``.
 """
 
 from __future__ import annotations
@@ -36,6 +44,22 @@ def _fill(x: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(x), values, x)
 
 
+def _reference(reference: np.ndarray | None, x: np.ndarray, method: str) -> np.ndarray:
+    """The context ``reference`` checked against ``x`` (same columns, broadcastable batch axes), or ``x``."""
+    if reference is None:
+        return x
+    ref = np.asarray(reference, dtype=np.float64)
+    if ref.ndim < 2 or ref.shape[-1] != x.shape[-1]:
+        raise MethodError(f"The 'reference' of impute method '{method}' must have shape (..., n_ref, "
+                          f"{x.shape[-1]}). Got {ref.shape} instead.")
+    try:
+        np.broadcast_shapes(ref.shape[:-2], x.shape[:-2])
+    except ValueError:
+        raise MethodError(f"The batch axes of the 'reference' of impute method '{method}' {ref.shape[:-2]} do not "
+                          f"broadcast against those of the data {x.shape[:-2]}.") from None
+    return ref
+
+
 @IMPUTERS.register("none")
 def none(x: np.ndarray) -> np.ndarray:
     """Leave missing values missing.
@@ -62,13 +86,15 @@ def none(x: np.ndarray) -> np.ndarray:
     return as_data(x)
 
 
-@IMPUTERS.register("mean")
-def mean(x: np.ndarray) -> np.ndarray:
+@IMPUTERS.register("mean", context=("reference",))
+def mean(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Fill each missing value with the mean of its indicator over the present units.
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units whose means fill the gaps (default ``x``); see the module docstring.
 
     Returns
     -------
@@ -85,16 +111,18 @@ def mean(x: np.ndarray) -> np.ndarray:
     (unconditional mean imputation); COINr ``i_mean()``.
     """
     out = as_data(x)
-    return _fill(out, nan_mean(out, axis=-2, keepdims=True))
+    return _fill(out, nan_mean(_reference(reference, out, "mean"), axis=-2, keepdims=True))
 
 
-@IMPUTERS.register("median")
-def median(x: np.ndarray) -> np.ndarray:
+@IMPUTERS.register("median", context=("reference",))
+def median(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Fill each missing value with the median of its indicator over the present units.
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units whose medians fill the gaps (default ``x``); see the module docstring.
 
     Returns
     -------
@@ -111,7 +139,7 @@ def median(x: np.ndarray) -> np.ndarray:
     (unconditional median imputation); COINr ``i_median()``.
     """
     out = as_data(x)
-    return _fill(out, nan_median(out, axis=-2, keepdims=True))
+    return _fill(out, nan_median(_reference(reference, out, "median"), axis=-2, keepdims=True))
 
 
 def _check_groups(groups: np.ndarray, n_units: int) -> np.ndarray:
@@ -124,22 +152,34 @@ def _check_groups(groups: np.ndarray, n_units: int) -> np.ndarray:
     return g.astype(np.int64)
 
 
-def _group_impute(x: np.ndarray, groups: np.ndarray, stat: str) -> np.ndarray:
+def _group_impute(x: np.ndarray, groups: np.ndarray, stat: str, reference: np.ndarray | None = None,
+                  reference_groups: np.ndarray | None = None) -> np.ndarray:
     out = as_data(x)
     g = _check_groups(groups, out.shape[-2])
+    method = f"group_{stat}"
+    ref = _reference(reference, out, method)
+    if reference is None:
+        rg = g
+    elif reference_groups is None:
+        raise MethodError(f"impute method '{method}' with a 'reference' needs 'reference_groups': the group code "
+                          "of every reference unit, coded like 'groups'.")
+    else:
+        rg = _check_groups(reference_groups, ref.shape[-2])
     func = nan_mean if stat == "mean" else nan_median
-    overall = func(out, axis=-2, keepdims=True)  # (..., 1, n_ind)
-    fill = np.broadcast_to(overall, out.shape).copy()
+    overall = func(ref, axis=-2, keepdims=True)  # (..., 1, n_ind)
+    shape = np.broadcast_shapes(out.shape[:-2], ref.shape[:-2]) + out.shape[-2:]
+    fill = np.broadcast_to(overall, shape).copy()
     for code in np.unique(g[g >= 0]):
         rows = g == code
-        stat_g = func(out[..., rows, :], axis=-2, keepdims=True)
+        stat_g = func(ref[..., rg == code, :], axis=-2, keepdims=True)
         stat_g = np.where(np.isnan(stat_g), overall, stat_g)  # empty group -> overall
         fill[..., rows, :] = stat_g
     return _fill(out, fill)
 
 
-@IMPUTERS.register("group_mean", context=("groups",))
-def group_mean(x: np.ndarray, *, groups: np.ndarray, group: str = "") -> np.ndarray:
+@IMPUTERS.register("group_mean", context=("groups", "reference", "reference_groups"))
+def group_mean(x: np.ndarray, *, groups: np.ndarray, group: str = "", reference: np.ndarray | None = None,
+               reference_groups: np.ndarray | None = None) -> np.ndarray:
     """Fill each missing value with the mean of its indicator within the unit's group.
 
     Parameters
@@ -150,6 +190,10 @@ def group_mean(x: np.ndarray, *, groups: np.ndarray, group: str = "") -> np.ndar
     group : str, default ""
         Name of the unit attribute defining the groups (for example ``"region"``). The
         pipeline turns it into ``groups``; this function does not read it.
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units whose group means fill the gaps (default ``x``); see the module docstring.
+    reference_groups : ndarray of int, shape (n_ref,), optional (context)
+        Group codes of the reference units, coded like ``groups``; needed with ``reference``.
 
     Returns
     -------
@@ -169,11 +213,12 @@ def group_mean(x: np.ndarray, *, groups: np.ndarray, group: str = "") -> np.ndar
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.4;
     COINr ``Impute(impute_by = "column", group_level = ...)``.
     """
-    return _group_impute(x, groups, "mean")
+    return _group_impute(x, groups, "mean", reference, reference_groups)
 
 
-@IMPUTERS.register("group_median", context=("groups",))
-def group_median(x: np.ndarray, *, groups: np.ndarray, group: str = "") -> np.ndarray:
+@IMPUTERS.register("group_median", context=("groups", "reference", "reference_groups"))
+def group_median(x: np.ndarray, *, groups: np.ndarray, group: str = "", reference: np.ndarray | None = None,
+                 reference_groups: np.ndarray | None = None) -> np.ndarray:
     """Fill each missing value with the median of its indicator within the unit's group.
 
     Parameters
@@ -183,6 +228,10 @@ def group_median(x: np.ndarray, *, groups: np.ndarray, group: str = "") -> np.nd
         Group code of every unit, 0..G-1; -1 = the unit belongs to no group.
     group : str, default ""
         Name of the unit attribute defining the groups; resolved by the pipeline, not read here.
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units whose group medians fill the gaps (default ``x``); see the module docstring.
+    reference_groups : ndarray of int, shape (n_ref,), optional (context)
+        Group codes of the reference units, coded like ``groups``; needed with ``reference``.
 
     Returns
     -------
@@ -201,19 +250,30 @@ def group_median(x: np.ndarray, *, groups: np.ndarray, group: str = "") -> np.nd
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.4;
     COINr ``Impute(f_i = "i_median_grp")``.
     """
-    return _group_impute(x, groups, "median")
+    return _group_impute(x, groups, "median", reference, reference_groups)
 
 
-def _regression_2d(x: np.ndarray, max_iter: int, tol: float, alpha: float) -> np.ndarray:
+def _regression_2d(x: np.ndarray, max_iter: int, tol: float, alpha: float,
+                   extra: np.ndarray | None = None) -> np.ndarray:
+    """Regression imputation of ``x``; with ``extra`` (passenger rows), impute those instead.
+
+    Passenger rows never enter a fit or the convergence test: in every round each of their
+    missing cells is predicted with the coefficients fitted on ``x`` (standardised with the
+    statistics of ``x``), exactly as a row of ``x`` with the same values would be. The
+    passengers' completed rows are returned.
+    """
     out = x.copy()
     miss = np.isnan(x)
     n_obs = (~miss).sum(axis=0)
     usable = n_obs > 0  # columns with no present value stay missing and are not predictors
     mu = nan_mean(x, axis=0)
     out[:, usable] = np.where(miss[:, usable], mu[usable], x[:, usable])
-    targets = [j for j in range(x.shape[1]) if usable[j] and miss[:, j].any() and n_obs[j] >= 2]
+    e_miss = np.zeros((0, x.shape[1]), dtype=bool) if extra is None else np.isnan(extra) & usable
+    e_out = None if extra is None else np.where(e_miss, mu, extra)
+    targets = [j for j in range(x.shape[1]) if usable[j] and (miss[:, j].any() or e_miss[:, j].any())
+               and n_obs[j] >= 2]
     if not targets:
-        return out
+        return out if e_out is None else e_out
     scale = nan_sd(x, axis=0, ddof=0)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     for _ in range(max_iter):
@@ -227,7 +287,8 @@ def _regression_2d(x: np.ndarray, max_iter: int, tol: float, alpha: float) -> np
             keep = sd > 0
             if not keep.any():
                 continue
-            z = (z[:, keep] - z[:, keep].mean(axis=0)) / sd[keep]
+            centre = z[:, keep].mean(axis=0)
+            z = (z[:, keep] - centre) / sd[keep]
             obs = ~miss[:, j]
             zo = z[obs]
             zbar = zo.mean(axis=0)
@@ -237,21 +298,28 @@ def _regression_2d(x: np.ndarray, max_iter: int, tol: float, alpha: float) -> np
             m = zo.shape[0]
             gram = zc.T @ zc / m + alpha * np.eye(zc.shape[1])
             beta = np.linalg.lstsq(gram, zc.T @ (y - ybar) / m, rcond=None)[0]  # min-norm if singular
-            new = ybar + (z[miss[:, j]] - zbar) @ beta
-            change = max(change, float(np.max(np.abs(new - out[miss[:, j], j]))) / scale[j])
-            out[miss[:, j], j] = new
+            if miss[:, j].any():
+                new = ybar + (z[miss[:, j]] - zbar) @ beta
+                change = max(change, float(np.max(np.abs(new - out[miss[:, j], j]))) / scale[j])
+                out[miss[:, j], j] = new
+            if e_out is not None and e_miss[:, j].any():
+                ze = (e_out[np.ix_(e_miss[:, j], pred)][:, keep] - centre) / sd[keep]
+                e_out[e_miss[:, j], j] = ybar + (ze - zbar) @ beta
         if change < tol:
             break
-    return out
+    return out if e_out is None else e_out
 
 
-@IMPUTERS.register("regression")
-def regression(x: np.ndarray, *, max_iter: int = 50, tol: float = 1e-6, alpha: float = 1e-3) -> np.ndarray:
+@IMPUTERS.register("regression", context=("reference",))
+def regression(x: np.ndarray, *, max_iter: int = 50, tol: float = 1e-6, alpha: float = 1e-3,
+               reference: np.ndarray | None = None) -> np.ndarray:
     """Iterative ridge-regression imputation (deterministic chained equations).
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units the regressions are fitted on (default ``x``); see Notes.
     max_iter : int, default 50
         Maximum number of rounds over the incomplete columns.
     tol : float, default 1e-6
@@ -285,6 +353,12 @@ def regression(x: np.ndarray, *, max_iter: int = 50, tol: float = 1e-6, alpha: f
     predictor; a column with one present value is filled with that value; with a single
     indicator the result is mean imputation. No randomness: the result is deterministic.
 
+    With a reference, steps 1-3 run on the reference alone (its means, fits and stopping
+    round); the units of ``x`` ride along: their missing cells start at the reference's
+    column means and, in every round, are predicted with that round's coefficients from
+    their own current values, standardised with the reference's statistics. A unit equal to
+    a reference unit is imputed as that unit.
+
     References
     ----------
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.4
@@ -297,6 +371,13 @@ def regression(x: np.ndarray, *, max_iter: int = 50, tol: float = 1e-6, alpha: f
             "The parameters of impute method 'regression' must satisfy max_iter >= 1, tol > 0, alpha >= 0. "
             f"Got max_iter={max_iter}, tol={tol}, alpha={alpha} instead."
         )
+    if reference is not None:
+        ref = _reference(reference, out, "regression")
+        batch = np.broadcast_shapes(out.shape[:-2], ref.shape[:-2])
+        xs = np.broadcast_to(out, batch + out.shape[-2:]).reshape(-1, *out.shape[-2:])
+        rs = np.broadcast_to(ref, batch + ref.shape[-2:]).reshape(-1, *ref.shape[-2:])
+        res = np.stack([_regression_2d(r, max_iter, tol, alpha, extra=a) for a, r in zip(xs, rs, strict=True)])
+        return res.reshape(batch + out.shape[-2:])
     flat = out.reshape(-1, *out.shape[-2:])
     res = np.stack([_regression_2d(a, max_iter, tol, alpha) for a in flat]) if flat.size else flat
     return res.reshape(out.shape)

@@ -35,6 +35,8 @@ __all__ = [
     "read_resource",
     "excel_safe",
     "write_workbook",
+    "save_workbook",
+    "load_workbook",
     "sha256_file",
     "write_text",
     "write_json",
@@ -501,8 +503,6 @@ def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame], *,
     notes : mapping, optional
         ``{sheet: text}``: a line written above nothing; shown in the first sheet "about".
     """
-    import zipfile
-
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -533,6 +533,21 @@ def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame], *,
             fill = PatternFill("solid", start_color=spec["fill"], end_color=spec["fill"])
             for r, c in zip(*spec["mask"].nonzero(), strict=True):
                 ws.cell(row=int(r) + 2, column=int(c) + 1).fill = fill
+    return save_workbook(path, wb)
+
+
+def save_workbook(path: str | Path, wb: Any) -> Path:
+    """Save a ready openpyxl ``Workbook`` byte-identically for identical content, creating folders.
+
+    The creation and modification times are fixed (2000-01-01) and the zip members are
+    written in name order with fixed timestamps, so the same workbook always gives the
+    same bytes (what :func:`write_workbook` and the questionnaire template rely on).
+    """
+    import zipfile
+
+    fixed = pd.Timestamp(*FIXED_TIME[:3]).to_pydatetime()
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = _io.BytesIO()
@@ -548,6 +563,26 @@ def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame], *,
             zi.external_attr = 0o600 << 16
             dst.writestr(zi, data)
     return path
+
+
+def load_workbook(path: str | Path) -> Any:
+    """Open an .xlsx file as an openpyxl ``Workbook`` (every sheet, formulas as written, validations kept).
+
+    Raises
+    ------
+    DataError
+        When the file is missing or is not an Excel workbook.
+    """
+    import openpyxl
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError([Problem(str(path), "", "file not found; check the path")], f"{path}: not found")
+    try:
+        return openpyxl.load_workbook(path, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise DataError([Problem(str(path), "", f"cannot open as an Excel workbook ({type(exc).__name__}); "
+                                 "save it as .xlsx (Excel workbook)")], f"{path}: not an Excel file") from None
 
 
 def _excel_cell(v: Any) -> Any:

@@ -17,6 +17,15 @@ A column with no present value gives an all-missing column (no error).
 Ties (``rank``, ``percentile``, ``borda``): values equal up to rounding noise are tied,
 i.e. values closer than 1e-9 times the largest absolute value of the column (see
 :func:`openindex.rank.snap_ties`; 0.3 / 3 * 1000 and 0.1 * 1000 must tie).
+
+Scoring against a reference (self-assessment): every method whose result depends on
+the other units takes an optional context ``reference`` of shape ``(..., n_ref, n_ind)``
+(the reference units' values, oriented like ``x``) and then takes every statistic (min,
+max, mean, sd, ranks, the leader) from the reference instead of from ``x``. The units of
+``x`` are then scored one by one against fixed bounds: ``f(x, reference=r)[i]`` depends
+on ``x[i]`` and ``r`` only, ``f(x, reference=x)`` equals ``f(x)``, and a unit equal to a
+reference unit gets that unit's score. Values beyond the reference's range are not
+clipped (min-max can then give less than ``low`` or more than ``high``).
 """
 
 from __future__ import annotations
@@ -62,6 +71,43 @@ def _raise_constant(x: np.ndarray, spread: np.ndarray, what: str) -> None:
         )
 
 
+def _reference(reference: np.ndarray | None, x: np.ndarray, method: str) -> np.ndarray:
+    """The reference units' values (the context ``reference``), or ``x`` itself when there is none."""
+    if reference is None:
+        return x
+    ref = np.asarray(reference, dtype=np.float64)
+    if ref.ndim < 2 or ref.shape[-1] != x.shape[-1]:
+        raise MethodError(f"The 'reference' of normalise method '{method}' must have shape (..., n_ref, "
+                          f"{x.shape[-1]}). Got {ref.shape} instead.")
+    try:
+        np.broadcast_shapes(ref.shape[:-2], x.shape[:-2])
+    except ValueError:
+        raise MethodError(f"The batch axes of the 'reference' of normalise method '{method}' {ref.shape[:-2]} do "
+                          f"not broadcast against those of the data {x.shape[:-2]}.") from None
+    return ref
+
+
+def _tie_counts(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every value of ``x``: reference values strictly below it, equal to it, and present.
+
+    Ties are found with :func:`openindex.rank.snap_ties` on the reference and ``x`` stacked
+    along the units axis (so a value equal to a reference value up to rounding noise ties).
+    Returns ``below``, ``equal`` (shape of ``x``) and ``n`` (..., 1, n_ind).
+    """
+    batch = np.broadcast_shapes(ref.shape[:-2], x.shape[:-2])
+    rb = np.broadcast_to(ref, batch + ref.shape[-2:])
+    xb = np.broadcast_to(x, batch + x.shape[-2:])
+    snapped = snap_ties(np.concatenate([rb, xb], axis=-2))
+    sr, sx = snapped[..., : rb.shape[-2], :], snapped[..., rb.shape[-2]:, :]
+    below = np.zeros(xb.shape)
+    equal = np.zeros(xb.shape)
+    for j in range(x.shape[-1]):  # one column at a time: (..., n_x, n_ref) comparisons
+        a, b = sx[..., :, None, j], sr[..., None, :, j]
+        below[..., j] = (b < a).sum(axis=-1)
+        equal[..., j] = (b == a).sum(axis=-1)
+    return below, equal, nan_count(rb, keepdims=True)
+
+
 def _per_indicator(value: np.ndarray, n_ind: int, width: int, name: str, method: str) -> np.ndarray:
     arr = np.asarray(value, dtype=np.float64)
     want = (n_ind,) if width == 1 else (n_ind, width)
@@ -72,8 +118,9 @@ def _per_indicator(value: np.ndarray, n_ind: int, width: int, name: str, method:
     return arr
 
 
-@NORMALISERS.register("minmax")
-def minmax(x: np.ndarray, *, low: float = 0.0, high: float = 100.0) -> np.ndarray:
+@NORMALISERS.register("minmax", context=("reference",))
+def minmax(x: np.ndarray, *, low: float = 0.0, high: float = 100.0,
+           reference: np.ndarray | None = None) -> np.ndarray:
     """Min-max scaling of each indicator onto [low, high].
 
     Parameters
@@ -82,6 +129,8 @@ def minmax(x: np.ndarray, *, low: float = 0.0, high: float = 100.0) -> np.ndarra
         Direction-adjusted data (higher is better).
     low, high : float, default 0.0 and 100.0
         Score of the worst and of the best unit.
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units whose min and max are the bounds (default ``x``); see the module docstring.
 
     Returns
     -------
@@ -94,7 +143,8 @@ def minmax(x: np.ndarray, *, low: float = 0.0, high: float = 100.0) -> np.ndarra
 
     Notes
     -----
-    Formula: y = low + (x - min) / (max - min) * (high - low), min and max over present units.
+    Formula: y = low + (x - min) / (max - min) * (high - low), min and max over present units
+    (of ``reference`` when given: a value beyond its range scores below ``low`` or above ``high``).
 
     References
     ----------
@@ -102,15 +152,17 @@ def minmax(x: np.ndarray, *, low: float = 0.0, high: float = 100.0) -> np.ndarra
     COINr ``n_minmax()``.
     """
     out = as_data(x)
-    lo = nan_min(out, keepdims=True)
-    spread = nan_max(out, keepdims=True) - lo
-    _raise_constant(out, spread[..., 0, :], "min-max")
+    src = _reference(reference, out, "minmax")
+    lo = nan_min(src, keepdims=True)
+    spread = nan_max(src, keepdims=True) - lo
+    _raise_constant(src, spread[..., 0, :], "min-max")
     with np.errstate(invalid="ignore", divide="ignore"):
         return low + (out - lo) / spread * (high - low)
 
 
-@NORMALISERS.register("zscore")
-def zscore(x: np.ndarray, *, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
+@NORMALISERS.register("zscore", context=("reference",))
+def zscore(x: np.ndarray, *, mean: float = 0.0, sd: float = 1.0,
+           reference: np.ndarray | None = None) -> np.ndarray:
     """Standardise each indicator to the given mean and standard deviation.
 
     Parameters
@@ -120,6 +172,8 @@ def zscore(x: np.ndarray, *, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
         Mean of the result.
     sd : float, default 1.0
         Standard deviation of the result (ddof = 1).
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units whose mean and sd are used (default ``x``); see the module docstring.
 
     Returns
     -------
@@ -141,20 +195,23 @@ def zscore(x: np.ndarray, *, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
     COINr ``n_zscore()`` (which also uses the sample sd).
     """
     out = as_data(x)
-    m = nan_mean(out, keepdims=True)
-    s = nan_sd(out, ddof=1, keepdims=True)
-    _raise_constant(out, s[..., 0, :], "z-score")
+    src = _reference(reference, out, "zscore")
+    m = nan_mean(src, keepdims=True)
+    s = nan_sd(src, ddof=1, keepdims=True)
+    _raise_constant(src, s[..., 0, :], "z-score")
     with np.errstate(invalid="ignore", divide="ignore"):
         return mean + sd * (out - m) / s
 
 
-@NORMALISERS.register("rank")
-def rank(x: np.ndarray) -> np.ndarray:
+@NORMALISERS.register("rank", context=("reference",))
+def rank(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Rank each indicator: 1 = lowest (worst) value.
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units to rank against (default ``x``): y_i = 1 + #{k in reference : x_k < x_i}.
 
     Returns
     -------
@@ -172,16 +229,22 @@ def rank(x: np.ndarray) -> np.ndarray:
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.6, Table 3
     (ranking); COINr ``n_rank()``.
     """
-    return ranks(snap_ties(as_data(x)), "min")
+    out = as_data(x)
+    if reference is None:
+        return ranks(snap_ties(out), "min")
+    below, _, n = _tie_counts(out, _reference(reference, out, "rank"))
+    return np.where(np.isnan(out) | (n == 0), np.nan, 1.0 + below)
 
 
-@NORMALISERS.register("percentile")
-def percentile(x: np.ndarray) -> np.ndarray:
+@NORMALISERS.register("percentile", context=("reference",))
+def percentile(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Percentile rank of each unit within its indicator, on 0..100.
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units to place each value among (default ``x``); see Notes.
 
     Returns
     -------
@@ -197,14 +260,24 @@ def percentile(x: np.ndarray) -> np.ndarray:
     Conventions: a single present value, or a constant column, scores 50 (the limit of
     the formula with every unit tied).
 
+    With a reference of n present values, B and E are counted in the reference (E now
+    includes a reference value equal to x_i): y_i = 100 * (B_i + E_i / 2 - 1 / 2) / (n - 1).
+    A value equal to a reference value scores as that unit; a value strictly between two
+    reference values scores halfway between their scores; below the reference minimum it
+    scores -50 / (n - 1), above its maximum 100 + 50 / (n - 1).
+
     References
     ----------
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.6, Table 3
     (percentiles); Hazen plotting position on average ranks.
     """
     out = as_data(x)
-    r = ranks(snap_ties(out), "average")
-    n = nan_count(out, keepdims=True)
+    if reference is None:
+        r = ranks(snap_ties(out), "average")
+        n = nan_count(out, keepdims=True)
+    else:
+        below, equal, n = _tie_counts(out, _reference(reference, out, "percentile"))
+        r = np.where(np.isnan(out) | (n == 0), np.nan, below + (equal + 1.0) / 2.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 1, 100.0 * (r - 1.0) / (n - 1.0), np.where(np.isnan(r), np.nan, 50.0))
 
@@ -263,8 +336,9 @@ def goalposts(
     return y
 
 
-@NORMALISERS.register("distance_to_target", context=("target",))
-def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False) -> np.ndarray:
+@NORMALISERS.register("distance_to_target", context=("target", "reference"))
+def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False,
+                       reference: np.ndarray | None = None) -> np.ndarray:
     """Distance to a target: progress from the worst unit towards the target, on 0..100.
 
     Parameters
@@ -274,6 +348,8 @@ def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False) 
         Direction-adjusted target of every indicator; NaN gives a missing column.
     cap : bool, default False
         Cap the score at 100 (units beyond the target get no extra credit).
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units whose minimum is the worst value (default ``x``); see the module docstring.
 
     Returns
     -------
@@ -299,7 +375,7 @@ def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False) 
     """
     out = as_data(x)
     t = _per_indicator(target, out.shape[-1], 1, "target", "distance_to_target")
-    lo = nan_min(out, keepdims=True)
+    lo = nan_min(_reference(reference, out, "distance_to_target"), keepdims=True)
     bad = ~np.isnan(t) & ~np.isnan(lo[..., 0, :]) & ~(t > lo[..., 0, :])
     if bad.any():
         raise DegenerateInputError(
@@ -312,24 +388,27 @@ def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False) 
     return np.minimum(y, 100.0) if cap else y
 
 
-def _ratio_to_reference(x: np.ndarray, direction: np.ndarray, reference: str, method: str) -> np.ndarray:
+def _ratio_to_reference(x: np.ndarray, direction: np.ndarray, reference: str, method: str,
+                        units: np.ndarray | None = None) -> np.ndarray:
     """100 * x / ref for higher-is-better columns, 100 * ref / x for lower-is-better ones, on raw values.
 
     ``x`` arrives oriented (x * direction); the raw values are x * direction again. The
-    reference is taken over present units of the raw column: the best value ("leader":
-    max for +1, min for -1) or the mean. Raw values must be positive where the formula
-    divides by them (-1 columns) and the reference must be positive.
+    reference is taken over present units of the raw column (of ``units``, the context
+    ``reference``, when given): the best value ("leader": max for +1, min for -1) or the
+    mean. Raw values must be positive where the formula divides by them (-1 columns) and
+    the reference must be positive.
     """
     out = as_data(x)
     d = _per_indicator(direction, out.shape[-1], 1, "direction", method)
     raw = out * d
+    src = _reference(units, out, method) * d
     if reference == "leader":
-        ref = np.where(d > 0, nan_max(raw, keepdims=True), nan_min(raw, keepdims=True))
+        ref = np.where(d > 0, nan_max(src, keepdims=True), nan_min(src, keepdims=True))
     else:
-        ref = nan_mean(raw, keepdims=True)
+        ref = nan_mean(src, keepdims=True)
     bad = ~np.isnan(ref[..., 0, :]) & ~(ref[..., 0, :] > 0)
     lower = np.broadcast_to(d < 0, raw.shape)
-    bad |= (lower & ~np.isnan(raw) & ~(raw > 0)).any(axis=-2)
+    bad = bad | (lower & ~np.isnan(raw) & ~(raw > 0)).any(axis=-2)
     if bad.any():
         raise DegenerateInputError(
             f"{method} is a ratio to the {'best value' if reference == 'leader' else 'mean'} and needs positive "
@@ -341,8 +420,9 @@ def _ratio_to_reference(x: np.ndarray, direction: np.ndarray, reference: str, me
         return np.where(d > 0, 100.0 * raw / ref, 100.0 * ref / raw)
 
 
-@NORMALISERS.register("distance_to_frontier", context=("direction",))
-def distance_to_frontier(x: np.ndarray, *, direction: np.ndarray) -> np.ndarray:
+@NORMALISERS.register("distance_to_frontier", context=("direction", "reference"))
+def distance_to_frontier(x: np.ndarray, *, direction: np.ndarray,
+                         reference: np.ndarray | None = None) -> np.ndarray:
     """Percentage of the leader: each value as a percentage of the best present value.
 
     Parameters
@@ -351,6 +431,8 @@ def distance_to_frontier(x: np.ndarray, *, direction: np.ndarray) -> np.ndarray:
         Oriented values (x * direction).
     direction : ndarray, shape (n_ind,) (context)
         +1 (higher is better) or -1 (lower is better) per column.
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Oriented values of the units among which the leader is found (default ``x``).
 
     Returns
     -------
@@ -375,11 +457,11 @@ def distance_to_frontier(x: np.ndarray, *, direction: np.ndarray) -> np.ndarray:
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.6, Table 3
     ("distance to a reference", the reference being the group leader).
     """
-    return _ratio_to_reference(x, direction, "leader", "distance_to_frontier")
+    return _ratio_to_reference(x, direction, "leader", "distance_to_frontier", reference)
 
 
-@NORMALISERS.register("index_to_mean", context=("direction",))
-def index_to_mean(x: np.ndarray, *, direction: np.ndarray) -> np.ndarray:
+@NORMALISERS.register("index_to_mean", context=("direction", "reference"))
+def index_to_mean(x: np.ndarray, *, direction: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
     """Index each value to the mean of its indicator (mean = 100).
 
     Parameters
@@ -388,6 +470,8 @@ def index_to_mean(x: np.ndarray, *, direction: np.ndarray) -> np.ndarray:
         Oriented values (x * direction).
     direction : ndarray, shape (n_ind,) (context)
         +1 (higher is better) or -1 (lower is better) per column.
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Oriented values of the units whose mean is the reference (default ``x``).
 
     Returns
     -------
@@ -411,16 +495,18 @@ def index_to_mean(x: np.ndarray, *, direction: np.ndarray) -> np.ndarray:
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.6, Table 3
     (distance to a reference, the reference being the average).
     """
-    return _ratio_to_reference(x, direction, "mean", "index_to_mean")
+    return _ratio_to_reference(x, direction, "mean", "index_to_mean", reference)
 
 
-@NORMALISERS.register("borda")
-def borda(x: np.ndarray) -> np.ndarray:
+@NORMALISERS.register("borda", context=("reference",))
+def borda(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Borda score: the number of units a unit beats, ties counting half.
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units to count against (default ``x``); see Notes.
 
     Returns
     -------
@@ -434,12 +520,20 @@ def borda(x: np.ndarray) -> np.ndarray:
     of a column sum to n (n - 1) / 2; a constant column gives (n - 1) / 2 everywhere;
     missing units are not counted.
 
+    With a reference, B and E are counted in it (E includes a reference value equal to
+    x_i, which stands for the unit itself): y_i = B_i + (E_i - 1) / 2, so a value equal to
+    a reference value scores as that unit and one tied with none scores B_i - 1/2.
+
     References
     ----------
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.6 and
     6.4 (Borda); Munda & Nardo (2009), *Applied Economics* 41(12).
     """
-    return ranks(snap_ties(as_data(x)), "average") - 1.0
+    out = as_data(x)
+    if reference is None:
+        return ranks(snap_ties(out), "average") - 1.0
+    below, equal, n = _tie_counts(out, _reference(reference, out, "borda"))
+    return np.where(np.isnan(out) | (n == 0), np.nan, below + (equal + 1.0) / 2.0) - 1.0
 
 
 @NORMALISERS.register("points", context=("scale",))

@@ -18,9 +18,11 @@ so that the uncertainty analysis can evaluate many weight sets in one call.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +36,7 @@ from .registry import registry_for
 from .result import Result
 from .spec import MethodChoice, StepSpec
 
-__all__ = ["build", "aggregate_level", "aggregate_tree", "resolve_node_methods", "Plan"]
+__all__ = ["build", "score_against", "aggregate_level", "aggregate_tree", "resolve_node_methods", "Plan"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class _StepRunner:
         kwargs = dict(plan.params)
         for name in method.context:
             if name not in context:
+                if name in _optional_context(method.func):  # e.g. `reference`: only when scoring against one
+                    continue
                 raise MethodError(f"{self.step} method '{plan.method}' needs '{name}', which this pipeline "
                                   "cannot provide")
             kwargs[name] = context[name](cols)
@@ -233,25 +237,12 @@ def build(framework: Framework, dataset: Dataset, *, edition: int | None = None)
     warnings: list[str] = []
 
     # ---- denominate -------------------------------------------------------------------
-    def denominators_for(ds: Dataset) -> np.ndarray:
-        d = np.full(ds.values.shape, np.nan)
-        for j, code in enumerate(codes):
-            den = fw.indicators[code].denominator
-            if den is not None:
-                d[:, j] = ds.units[den].to_numpy(dtype=float)
-        return d
-
     is_q = [fw.indicators[c].type == "questionnaire" for c in codes]
     has_den = [fw.indicators[c].denominator is not None for c in codes]
     den_codes = [c for c, d in zip(codes, has_den, strict=True) if d]
 
     def denominate(ds: Dataset) -> np.ndarray:
-        runner = _StepRunner("denominate", codes, ds.unit_names)
-        out = np.array(ds.values, dtype=float)
-        dens = denominators_for(ds)
-        for plan in _plans("denominate", spec.denominate, codes, is_q):
-            out[:, plan.columns] = runner.call(plan, ds.values, {"denominators": lambda c: dens[:, c]})
-        return out
+        return _denominate(fw, ds)
 
     raw = np.array(data.values, dtype=float)
     denominated = denominate(data)
@@ -281,57 +272,21 @@ def build(framework: Framework, dataset: Dataset, *, edition: int | None = None)
     })
     units = data.unit_names
 
-    # ---- impute -----------------------------------------------------------------------
-    impute_plans = _plans("impute", spec.impute, codes, is_q)
-    runner = _StepRunner("impute", codes, units)
-    imputed = denominated.copy()
-    previous: np.ndarray | None = None
-    for plan in impute_plans:
-        ctx: dict[str, Callable[[np.ndarray], Any]] = {}
-        if "group" in plan.params:
-            groups = _group_codes(data, fw, str(plan.params["group"]), plan)
-            ctx["groups"] = lambda c, g=groups: g
-        if plan.method == "carry_forward":
-            if previous is None:
-                aligned = dataset.previous_values(edition, denominate)
-                # rows of the units kept after screening, in their order
-                row = {u: i for i, u in enumerate(dataset.for_edition(edition).unit_codes)}
-                previous = aligned[[row[u] for u in data.unit_codes]]
-            ctx["previous"] = lambda c, p=previous: p[:, c]
-        imputed[:, plan.columns] = runner.call(plan, denominated, ctx)
+    # ---- impute, treat, directions + normalise ------------------------------------------
+    def previous_values() -> np.ndarray:
+        aligned = dataset.previous_values(edition, denominate)
+        # rows of the units kept after screening, in their order
+        row = {u: i for i, u in enumerate(dataset.for_edition(edition).unit_codes)}
+        return aligned[[row[u] for u in data.unit_codes]]
+
+    st = _indicator_stages(fw, data, denominated, empty, previous=previous_values)
+    imputed, treated, oriented, normalised = st.imputed, st.treated, st.oriented, st.normalised
     imputed_flags = np.isnan(denominated) & ~np.isnan(imputed)
-    used["impute"] = _plans_record(impute_plans, codes)
-
-    # ---- treat ------------------------------------------------------------------------
-    treat_plans = _plans("treat", spec.treat, codes, is_q)
-    runner = _StepRunner("treat", codes, units)
-    treated = imputed.copy()
-    how = np.zeros(len(codes), dtype=int)
-    points = np.zeros(len(codes), dtype=int)
-    for plan in treat_plans:
-        res = runner.call(plan, imputed, {})
-        cols = list(plan.columns)
-        treated[:, cols] = res.x
-        how[cols], points[cols] = res.how, res.points
+    used["impute"] = _plans_record(st.plans["impute"], codes)
     treated_flags = (treated != imputed) & ~np.isnan(imputed)
-    used["treat"] = _plans_record(treat_plans, codes)
-    treatment = _treatment_table(fw, imputed, treated, how, points, treat_plans)
-
-    # ---- directions + normalise --------------------------------------------------------
-    direction = np.array([fw.indicators[c].direction for c in codes], dtype=float)
-    oriented = treated * direction
-    norm_plans = _plans("normalise", spec.normalise, codes, is_q)
-    runner = _StepRunner("normalise", codes, units)
-    normalised = np.full(oriented.shape, np.nan)
-    contexts = _normalise_context(fw, codes, direction)
-    for plan in norm_plans:
-        cols = tuple(j for j in plan.columns if not empty[j])  # indicators without data stay missing
-        if not cols:
-            continue
-        plan = Plan(plan.method, plan.params, cols)
-        _check_normalise_context(fw, codes, plan)
-        normalised[:, plan.columns] = runner.call(plan, oriented, contexts)
-    used["normalise"] = _plans_record(norm_plans, codes)
+    used["treat"] = _plans_record(st.plans["treat"], codes)
+    treatment = _treatment_table(fw, imputed, treated, st.how, st.points, st.plans["treat"])
+    used["normalise"] = _plans_record(st.plans["normalise"], codes)
     constant = [codes[j] for j in range(len(codes)) if not empty[j]
                 and np.nanmax(oriented[:, j], initial=-np.inf) == np.nanmin(oriented[:, j], initial=np.inf)]
     if constant:
@@ -382,7 +337,279 @@ def build(framework: Framework, dataset: Dataset, *, edition: int | None = None)
     )
 
 
+# --------------------------------------------------------------------------------------
+# Scoring new units with the network held fixed (self-assessment)
+# --------------------------------------------------------------------------------------
+
+
+def score_against(reference: Result, new: Dataset) -> Result:
+    """Score new units against a built network, holding the network fixed.
+
+    Every step that learns from the other units takes its statistics from the network
+    (the methods' ``reference`` context): imputation from the network's denominated
+    values, outlier treatment from its imputed values, normalisation from its treated
+    values times the directions; the weights are the network's weight matrices (so
+    data-driven weights such as ``pca`` stay fixed) and aggregation is done unit by
+    unit. The network's scores are not touched, and a unit whose data equal those of a
+    network unit gets exactly that unit's scores (up to floating-point rounding).
+
+    Parameters
+    ----------
+    reference : Result
+        The network, built by :func:`build`.
+    new : Dataset
+        The units to score, validated against the same framework (one edition, or the
+        reference's edition among several).
+
+    Returns
+    -------
+    Result
+        The new units only (those passing the screening), with every stage and score.
+        ``ranks`` are ranks *among the network*: for each new unit separately and every
+        node, 1 + the number of network units with a strictly higher score, after
+        :func:`openindex.rank.snap_ties` over the network and that unit (scores equal up to
+        rounding noise tie); a network unit with the same unit code is left out (the new
+        row replaces it). ``weights``, ``methods``, ``treatment`` and
+        ``excluded_indicators`` are the network's; ``warnings`` name the indicators on
+        which a new unit lies beyond the network's range of normalised scores. Peer
+        statistics need the network: see :func:`openindex.selfassess.joined`.
+
+    Raises
+    ------
+    MethodError
+        An aggregation is relative (``copeland`` scores units against each other), or no
+        new unit passes the screening, or a method cannot score the new values.
+    """
+    fw, spec = reference.framework, reference.framework.build
+    codes = fw.indicator_codes
+    for level in range(2, fw.n_levels + 1):
+        for plan in resolve_node_methods(fw, level):
+            if plan.method == "copeland":
+                nodes = ", ".join(fw.levels[level - 1][r] for r in plan.columns)
+                raise MethodError(f"aggregate method 'copeland' (for {nodes}) scores units by pairwise comparison "
+                                  "with every other unit, so a unit cannot be scored with the network held fixed; "
+                                  "use a mean (arithmetic, geometric...) to score self-assessments")
+    if reference.edition in new.editions:
+        data = new.for_edition(reference.edition)
+    elif len(new.editions) == 1:
+        data = new
+    else:
+        raise MethodError(f"the new data hold editions {', '.join(map(str, new.editions))}; to score them against "
+                          f"edition {reference.edition} of the network, give one edition (or that one)")
+    data = replace(data, units=data.units.assign(edition=reference.edition))
+    denominated = _denominate(fw, data)
+    coverage = (~np.isnan(denominated)).mean(axis=1)
+    keep = coverage >= spec.screen.min_coverage
+    excluded = pd.DataFrame({
+        "unit": np.asarray(data.unit_codes)[~keep], "name": np.asarray(data.unit_names)[~keep],
+        "coverage": coverage[~keep],
+        "reason": [f"data coverage {c:.0%} is below build.screen.min_coverage = {spec.screen.min_coverage:.0%}"
+                   for c in coverage[~keep]]})
+    if not keep.any():
+        raise MethodError(f"no unit to score: data coverage {', '.join(f'{c:.0%}' for c in coverage)} is below "
+                          f"build.screen.min_coverage = {spec.screen.min_coverage:.0%}; answer more items")
+    if not keep.all():
+        data, denominated = data.select_rows(keep), denominated[keep]
+    ref_den = reference.stages["denominated"]
+    empty = ~(~np.isnan(ref_den)).any(axis=0)  # the network's empty indicators stay out
+
+    def previous_values() -> np.ndarray:
+        source = reference.input_dataset if reference.input_dataset is not None else reference.dataset
+        return _previous_for(fw, source, reference.edition, data.unit_codes)
+
+    st = _indicator_stages(fw, data, denominated, empty, previous=previous_values, reference=reference)
+    scores = [st.normalised]
+    for level in range(2, fw.n_levels + 1):
+        scores.append(aggregate_level(scores[-1], reference.weights[level - 2], resolve_node_methods(fw, level),
+                                      min_share=spec.aggregate.min_share, member=fw.membership(level)))
+    ranks = tuple(_ranks_among(ref_s, s, reference.units, data.unit_codes)
+                  for ref_s, s in zip(reference.scores, scores, strict=True))
+    warnings = []
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.nanmin(np.where(empty, 0.0, reference.scores[0]), axis=0), np.nanmax(
+            np.where(empty, 0.0, reference.scores[0]), axis=0)
+        beyond = ((st.normalised < lo - 1e-9 * np.abs(lo)) | (st.normalised > hi + 1e-9 * np.abs(hi))).any(axis=0)
+    if beyond.any():
+        warnings.append("beyond the network's range of normalised scores (bounds held fixed): "
+                        + ", ".join(c for c, b in zip(codes, beyond, strict=True) if b))
+    return Result(
+        framework=fw, dataset=data, edition=reference.edition,
+        stages={"raw": np.array(data.values, dtype=float), "denominated": denominated, "imputed": st.imputed,
+                "treated": st.treated, "normalised": st.normalised},
+        scores=tuple(scores), ranks=ranks, weights=reference.weights,
+        imputed=np.isnan(denominated) & ~np.isnan(st.imputed),
+        treated=(st.treated != st.imputed) & ~np.isnan(st.imputed),
+        treatment=reference.treatment, excluded=excluded, excluded_indicators=reference.excluded_indicators,
+        methods=reference.methods, warnings=tuple(warnings), input_dataset=new)
+
+
+def _ranks_among(network: np.ndarray, new: np.ndarray, network_units: Sequence[str],
+                 new_units: Sequence[str]) -> np.ndarray:
+    """Rank of every new unit among the network (see :func:`score_against`), shape of ``new``."""
+    out = np.full(new.shape, np.nan)
+    codes = np.asarray(network_units, dtype=object)
+    for i, unit in enumerate(new_units):
+        others = network[codes != unit]
+        out[i] = rank_desc(np.concatenate([others, new[i:i + 1]], axis=0))[-1]
+    return out
+
+
+def _previous_for(fw: Framework, dataset: Dataset, edition: int, unit_codes: Sequence[str]) -> np.ndarray:
+    """Denominated values of ``unit_codes`` in the editions of ``dataset`` before ``edition`` (latest first wins)."""
+    out = np.full((len(unit_codes), len(fw.indicator_codes)), np.nan)
+    for e in [e for e in dataset.editions if e < edition]:  # oldest first, so later editions overwrite
+        prev = dataset.for_edition(e)
+        values = _denominate(fw, prev)
+        pos = {u: i for i, u in enumerate(prev.unit_codes)}
+        for i, u in enumerate(unit_codes):
+            if u in pos:
+                out[i] = np.where(np.isnan(values[pos[u]]), out[i], values[pos[u]])
+    return out
+
+
 # ---- step helpers ---------------------------------------------------------------------
+
+
+@functools.cache
+def _optional_context(func: Callable[..., Any]) -> frozenset[str]:
+    """Keyword parameters of a method that have a default (optional context such as ``reference``)."""
+    return frozenset(k for k, p in inspect.signature(func).parameters.items()
+                     if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty)
+
+
+def _denominate(fw: Framework, ds: Dataset, raw: np.ndarray | None = None) -> np.ndarray:
+    """Denominated values of ``ds`` (or of ``raw``, shape (..., n_units, n_ind), with ``ds``'s denominators)."""
+    codes = fw.indicator_codes
+    values = np.asarray(ds.values if raw is None else raw, dtype=float)
+    is_q = [fw.indicators[c].type == "questionnaire" for c in codes]
+    dens = np.full(ds.values.shape, np.nan)
+    for j, code in enumerate(codes):
+        den = fw.indicators[code].denominator
+        if den is not None:
+            dens[:, j] = ds.units[den].to_numpy(dtype=float)
+    runner = _StepRunner("denominate", codes, ds.unit_names)
+    out = np.array(values, dtype=float)
+    for plan in _plans("denominate", fw.build.denominate, codes, is_q):
+        out[..., list(plan.columns)] = runner.call(plan, values, {"denominators": lambda c: dens[:, c]})
+    return out
+
+
+@dataclass(frozen=True)
+class _Stages:
+    """Indicator-level stages from the denominated values on (see :func:`_indicator_stages`)."""
+
+    imputed: np.ndarray
+    treated: np.ndarray
+    oriented: np.ndarray
+    normalised: np.ndarray
+    how: np.ndarray
+    points: np.ndarray
+    plans: Mapping[str, list[Plan]]
+
+
+def _indicator_stages(fw: Framework, data: Dataset, denominated: np.ndarray, empty: np.ndarray, *,
+                      previous: Callable[[], np.ndarray] | None = None, reference: Result | None = None,
+                      only: Sequence[int] | None = None) -> _Stages:
+    """Impute, treat, orient and normalise the denominated values of ``data``'s units.
+
+    Parameters
+    ----------
+    denominated : ndarray, shape (..., n_units, n_ind)
+        Leading batch axes allowed (e.g. what-if variants of the same units).
+    empty : bool ndarray (n_ind,)
+        Indicators without data: their normalised column stays missing.
+    previous : callable, optional
+        Returns the units' previous-edition values (n_units, n_ind), for ``carry_forward``.
+    reference : Result, optional
+        Score against this network: its stages are every method's ``reference`` context.
+    only : sequence of int, optional
+        Compute only these columns (others come out as they went in, or missing when
+        normalised). A ``regression`` imputation is always computed on all its columns.
+    """
+    codes = fw.indicator_codes
+    spec = fw.build
+    units = data.unit_names
+    is_q = [fw.indicators[c].type == "questionnaire" for c in codes]
+    direction = np.array([fw.indicators[c].direction for c in codes], dtype=float)
+    wanted = None if only is None else set(int(j) for j in only)
+
+    def restrict(plan: Plan, always: bool = False) -> Plan | None:
+        cols = tuple(j for j in plan.columns if always or wanted is None or j in wanted)
+        return Plan(plan.method, plan.params, cols) if cols else None
+
+    ref_ctx: dict[str, np.ndarray] = {}
+    if reference is not None:
+        ref_ctx = {"impute": reference.stages["denominated"], "treat": reference.stages["imputed"],
+                   "normalise": reference.stages["treated"] * direction}
+
+    # ---- impute
+    plans = {step: _plans(step, getattr(spec, step), codes, is_q) for step in ("impute", "treat", "normalise")}
+    runner = _StepRunner("impute", codes, units)
+    imputed = np.array(denominated, dtype=float)
+    prev: np.ndarray | None = None
+    for full in plans["impute"]:
+        plan = restrict(full, always=full.method == "regression")
+        if plan is None:
+            continue
+        ctx: dict[str, Callable[[np.ndarray], Any]] = {}
+        if "group" in plan.params:
+            groups, ref_groups = _group_codes_joint(data, fw, str(plan.params["group"]), plan, reference)
+            ctx["groups"] = lambda c, g=groups: g
+            if ref_groups is not None:
+                ctx["reference_groups"] = lambda c, g=ref_groups: g
+        if plan.method == "carry_forward":
+            if prev is None:
+                if previous is None:
+                    raise MethodError("impute method 'carry_forward' needs the previous edition's values, which "
+                                      "this pipeline cannot provide")
+                prev = previous()
+            ctx["previous"] = lambda c, p=prev: p[:, c]
+        if reference is not None:
+            ctx["reference"] = lambda c: ref_ctx["impute"][:, c]
+        imputed[..., list(plan.columns)] = runner.call(plan, denominated, ctx)
+
+    # ---- treat
+    runner = _StepRunner("treat", codes, units)
+    treated = imputed.copy()
+    how = np.zeros(imputed.shape[:-2] + (len(codes),), dtype=int)
+    points = np.zeros(imputed.shape[:-2] + (len(codes),), dtype=int)
+    for full in plans["treat"]:
+        plan = restrict(full)
+        if plan is None:
+            continue
+        ctx = {} if reference is None else {"reference": lambda c: ref_ctx["treat"][:, c]}
+        res = runner.call(plan, imputed, ctx)
+        cols = list(plan.columns)
+        treated[..., cols] = res.x
+        how[..., cols], points[..., cols] = res.how, res.points
+
+    # ---- directions + normalise
+    oriented = treated * direction
+    runner = _StepRunner("normalise", codes, units)
+    normalised = np.full(oriented.shape, np.nan)
+    contexts = _normalise_context(fw, codes, direction)
+    if reference is not None:
+        contexts["reference"] = lambda c: ref_ctx["normalise"][:, c]
+    for full in plans["normalise"]:
+        cols = tuple(j for j in full.columns if not empty[j] and (wanted is None or j in wanted))
+        if not cols:  # indicators without data stay missing
+            continue
+        plan = Plan(full.method, full.params, cols)
+        _check_normalise_context(fw, codes, plan)
+        normalised[..., list(plan.columns)] = runner.call(plan, oriented, contexts)
+    return _Stages(imputed, treated, oriented, normalised, how, points, plans)
+
+
+def _group_codes_joint(data: Dataset, fw: Framework, group: str, plan: Plan,
+                       reference: Result | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Group codes of ``data``'s units and, with a reference, of the reference's units (one coding)."""
+    if reference is None:
+        return _group_codes(data, fw, group, plan), None
+    both = replace(data, units=pd.concat([reference.dataset.units, data.units], ignore_index=True),
+                   values=np.vstack([reference.dataset.values, data.values]), answers=pd.DataFrame())
+    codes = _group_codes(both, fw, group, plan)
+    n_ref = reference.dataset.n_units
+    return codes[n_ref:], codes[:n_ref]
 
 
 def _plans_record(plans: Sequence[Plan], codes: Sequence[str]) -> dict[str, Any]:
@@ -438,19 +665,25 @@ def _weight_plans(fw: Framework, level: int) -> list[Plan]:
 
 
 def _weights(fw: Framework, level: int, children_scores: np.ndarray) -> np.ndarray:
-    """Normalised weight matrix (n_nodes, n_children) of ``level`` from its weight plans."""
+    """Normalised weight matrix (..., n_nodes, n_children) of ``level`` from its weight plans.
+
+    ``children_scores`` (..., n_units, n_children) may carry batch axes; the weights then
+    carry them too when a method depends on the data (``pca``).
+    """
     nominal = fw.weights(level)
     members = fw.membership(level)
     below = fw.levels[level - 2]
-    out = np.zeros_like(nominal)
     reg = registry_for("weight")
-    for plan in _weight_plans(fw, level):
+    plans = _weight_plans(fw, level)
+    batched = any("x" in reg.get(p.method).context for p in plans)
+    out = np.zeros((np.shape(children_scores)[:-2] if batched else ()) + nominal.shape)
+    for plan in plans:
         rows = np.asarray(plan.columns)
         method = reg.get(plan.method)
         ctx = {"members": members[rows], "x": children_scores, "codes": below}
         kwargs = {**plan.params, **{k: ctx[k] for k in method.context}}
         try:
-            out[rows] = method.func(nominal[rows], **kwargs)
+            out[..., rows, :] = method.func(nominal[rows], **kwargs)
         except DegenerateInputError as exc:
             nodes = [fw.levels[level - 1][r] for r in rows]
             raise MethodError(f"weight method '{plan.method}' for {', '.join(nodes)}: {exc.message}. "

@@ -10,6 +10,15 @@ Registry family ``"treat"``. Every method takes data ``x`` of shape
 
 Methods work column by column down the units axis; leading batch axes are
 independent replications.
+
+Treating against a reference (self-assessment): ``winsorise`` and ``log`` take an
+optional context ``reference`` of shape ``(..., n_ref, n_ind)`` (the reference units'
+values). The treatment is then decided on the reference and applied to ``x`` unit by
+unit: Winsorisation clamps ``x`` into the range ``[lo, hi]`` that Winsorising the
+reference produced; the log transform uses the reference's minimum and range. So
+``f(x, reference=x)`` equals ``f(x)``, and ``f(x, reference=r)[i]`` depends on ``x[i]``
+and ``r`` only. ``how`` is then the reference's treatment and ``points`` counts the units
+of ``x`` whose value changed (-1 for a log-transformed column).
 """
 
 from __future__ import annotations
@@ -42,12 +51,33 @@ def _empty_flags(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
 
 
-def _log_ct(v: np.ndarray) -> np.ndarray | None:
-    """log(v - min + 0.01 * range) of a 1-D array of present values; None if constant."""
-    lo, hi = float(v.min()), float(v.max())
+def _log_ct(v: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray | None:
+    """log(v - min + 0.01 * range) of a 1-D array of present values; None if constant.
+
+    With ``ref`` (present reference values), min and range are the reference's, and values
+    below its minimum are raised to it first (the log is undefined below min - 0.01 range).
+    """
+    src = v if ref is None else ref
+    lo, hi = float(src.min()), float(src.max())
     if not hi > lo:
         return None
-    return np.log(v - lo + 0.01 * (hi - lo))
+    return np.log((v if ref is None else np.maximum(v, lo)) - lo + 0.01 * (hi - lo))
+
+
+def _reference(reference: np.ndarray | None, x: np.ndarray, method: str) -> np.ndarray | None:
+    """The context ``reference`` broadcast to the batch axes of ``x`` (flattened), or None."""
+    if reference is None:
+        return None
+    ref = np.asarray(reference, dtype=np.float64)
+    if ref.ndim < 2 or ref.shape[-1] != x.shape[-1]:
+        raise MethodError(f"The 'reference' of treat method '{method}' must have shape (..., n_ref, "
+                          f"{x.shape[-1]}). Got {ref.shape} instead.")
+    try:
+        ref = np.broadcast_to(ref, x.shape[:-2] + ref.shape[-2:])
+    except ValueError:
+        raise MethodError(f"The batch axes of the 'reference' of treat method '{method}' {ref.shape[:-2]} must "
+                          f"broadcast to those of the data {x.shape[:-2]}.") from None
+    return ref.reshape(-1, *ref.shape[-2:])
 
 
 def _passes(v: np.ndarray, skew: float, kurtosis: float) -> tuple[bool, float]:
@@ -111,8 +141,9 @@ def none(x: np.ndarray) -> Treated:
     return Treated(out, how, points)
 
 
-@TREATMENTS.register("winsorise")
-def winsorise(x: np.ndarray, *, skew: float = 2.0, kurtosis: float = 3.5, max_points: int = 5) -> Treated:
+@TREATMENTS.register("winsorise", context=("reference",))
+def winsorise(x: np.ndarray, *, skew: float = 2.0, kurtosis: float = 3.5, max_points: int = 5,
+              reference: np.ndarray | None = None) -> Treated:
     """Winsorise outliers one step at a time until skewness and kurtosis are acceptable (JRC rule).
 
     Parameters
@@ -124,6 +155,8 @@ def winsorise(x: np.ndarray, *, skew: float = 2.0, kurtosis: float = 3.5, max_po
         Threshold on the excess kurtosis.
     max_points : int, default 5
         Largest number of distinct units that may be Winsorised in one indicator.
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units on which the rule is decided (default ``x``); see Notes.
 
     Returns
     -------
@@ -157,6 +190,12 @@ def winsorise(x: np.ndarray, *, skew: float = 2.0, kurtosis: float = 3.5, max_po
     The log fallback is the textbook one for positive skew; it is applied whatever the
     sign of the skew, as in COINr.
 
+    With a reference, steps 1-4 run on the reference's column; then a winsorised column
+    clamps x into [lo, hi], the smallest and largest values of the winsorised reference
+    (the clamped values of step 2 are exactly x clipped to those bounds), and a
+    log-transformed column applies y = log(max(x, min) - min + 0.01 (max - min)) with the
+    reference's min and max.
+
     References
     ----------
     OECD/JRC (2008), *Handbook on Constructing Composite Indicators*, section 1.5;
@@ -169,6 +208,7 @@ def winsorise(x: np.ndarray, *, skew: float = 2.0, kurtosis: float = 3.5, max_po
             f"The 'max_points' parameter of treat method 'winsorise' must be >= 0. Got {max_points}."
         )
     out = as_data(x)
+    ref = _reference(reference, out, "winsorise")
     how, points = _empty_flags(out)
     flat = out.reshape(-1, *out.shape[-2:])
     how_f, pts_f = how.reshape(-1, out.shape[-1]), points.reshape(-1, out.shape[-1])
@@ -176,21 +216,42 @@ def winsorise(x: np.ndarray, *, skew: float = 2.0, kurtosis: float = 3.5, max_po
         for j in range(flat.shape[2]):
             col = flat[b, :, j]
             present = ~np.isnan(col)
-            if present.sum() < 4:
+            if ref is None:
+                if present.sum() < 4:
+                    continue
+                vals, h, p = _winsorise_1d(col[present], skew, kurtosis, max_points)
+                col[present] = vals
+                how_f[b, j], pts_f[b, j] = h, p
                 continue
-            vals, h, p = _winsorise_1d(col[present], skew, kurtosis, max_points)
-            col[present] = vals
+            rcol = ref[b, :, j]
+            rvals = rcol[~np.isnan(rcol)]
+            if rvals.size < 4:
+                continue
+            wvals, h, _ = _winsorise_1d(rvals, skew, kurtosis, max_points)
+            if h == WINSORISED:
+                clipped = np.clip(col[present], wvals.min(), wvals.max())
+                p = int((clipped != col[present]).sum())
+                col[present] = clipped
+            elif h == LOGGED:
+                logged = _log_ct(col[present], rvals)
+                assert logged is not None  # a constant reference always passes
+                col[present], p = logged, -1
+            else:
+                p = 0
             how_f[b, j], pts_f[b, j] = h, p
     return Treated(flat.reshape(out.shape), how_f.reshape(how.shape), pts_f.reshape(points.shape))
 
 
-@TREATMENTS.register("log")
-def log(x: np.ndarray) -> Treated:
+@TREATMENTS.register("log", context=("reference",))
+def log(x: np.ndarray, *, reference: np.ndarray | None = None) -> Treated:
     """Log-transform every indicator: log(x - min + 0.01 * range).
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
+    reference : ndarray, shape (..., n_ref, n_ind), optional (context)
+        Units whose min and range are used (default ``x``); values of ``x`` below the
+        reference's minimum are raised to it first.
 
     Returns
     -------
@@ -212,6 +273,7 @@ def log(x: np.ndarray) -> Treated:
     Becker et al. (2024), COINr ``log_CT()``.
     """
     out = as_data(x)
+    ref = _reference(reference, out, "log")
     how, points = _empty_flags(out)
     flat = out.reshape(-1, *out.shape[-2:])
     how_f, pts_f = how.reshape(-1, out.shape[-1]), points.reshape(-1, out.shape[-1])
@@ -219,10 +281,12 @@ def log(x: np.ndarray) -> Treated:
         for j in range(flat.shape[2]):
             col = flat[b, :, j]
             present = ~np.isnan(col)
-            if not present.any():
+            rvals = None if ref is None else ref[b, :, j][~np.isnan(ref[b, :, j])]
+            if (rvals is None and not present.any()) or (rvals is not None and not rvals.size):
                 continue
-            logged = _log_ct(col[present])
+            logged = _log_ct(col[present], rvals) if rvals is None or present.any() else None
             if logged is not None:
                 col[present] = logged
+            if logged is not None or (rvals is not None and rvals.max() > rvals.min()):
                 how_f[b, j], pts_f[b, j] = LOGGED, -1
     return Treated(flat.reshape(out.shape), how_f.reshape(how.shape), pts_f.reshape(points.shape))

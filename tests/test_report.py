@@ -22,7 +22,7 @@ import yaml
 from openindex import parse_framework
 from openindex.cli import main
 from openindex.dataset import Dataset
-from openindex.errors import DataError, FrameworkError, OpenIndexError
+from openindex.errors import DataError, FrameworkError, MethodError, OpenIndexError
 from openindex.io import load_yaml_text, read_data_meta
 from openindex.pipeline import build
 from openindex.report import tables as T
@@ -39,6 +39,9 @@ from openindex.report.render import (
     CSP,
     Fmt,
     area_table,
+    audit_flags_table,
+    audit_nodes_table,
+    audit_section,
     change_table,
     chart_block,
     esc,
@@ -333,6 +336,114 @@ def test_methodology_lists_excluded_units_and_indicators():
 
 
 # --------------------------------------------------------------------------------------
+# The audit tab
+# --------------------------------------------------------------------------------------
+
+
+def test_snapshot_audit_section(tiny):
+    section = audit_section(tiny)
+    assert section.startswith('<section id="audit" class="view" aria-labelledby="audit-h" hidden>'
+                              '<h2 id="audit-h">Statistical audit</h2><p>A statistical audit of edition 2025, ')
+    assert '<h3>Findings</h3><p class="counts">10 findings by severity: 0 high, 3 medium, 7 low.</p>' in section
+    # the findings, most serious first (as in flags.csv), each with a sentence in the report's language
+    flags = audit_flags_table(tiny)
+    assert flags.startswith('<table id="audit-flags" class="compact flags-table"><caption>Findings of the audit, '
+                            'most serious first.</caption><thead><tr><th scope="col">Severity</th>'
+                            '<th scope="col">Finding</th><th scope="col">Component</th>'
+                            '<th scope="col">What it means</th></tr></thead>')
+    first = re.search(r"<tbody>(<tr>.*?</tr>)", flags).group(1)
+    assert first == ('<tr><td><span class="sev sev-medium">medium</span></td><td>Redundant pair</td>'
+                     '<th scope="row">GDP per capita &amp; Employment rate</th><td class="msg">GDP per capita and '
+                     "Employment rate are almost the same measure in Economy (r = 0.93): together they count one "
+                     "thing twice. Consider keeping one of them, or merging them.</td></tr>")
+    assert re.findall(r'<span class="sev sev-(\w+)">', flags) == list(tiny.audit.flags["severity"])
+    assert ("Integration strategy carries 33\u00a0% of the weight of Social but accounts for 100\u00a0% of what its "
+            "components explain of it: it drives Social 3.00 times as much as its weight says.") in flags
+    assert "Integration strategy is not significantly correlated with Social (p = 0.347, not below 0.05)" in flags
+    # alpha and PCA of every aggregate, in tree order, with the node's own findings as tags
+    nodes = audit_nodes_table(tiny)
+    assert re.findall(r'<span class="indent">([^<]+)</span>', nodes) == ["Tiny index", "Economy", "Social"]
+    assert ('<tr class="depth-1"><th scope="row"><span class="indent">Social</span></th><td class="num">3</td>'
+            '<td class="num">5</td><td class="num">0.62</td><td class="num">64\u00a0%</td><td class="num">2</td>'
+            '<td><span class="tag sev-medium">More than one dimension</span> '
+            '<span class="tag sev-low">Low alpha</span></td></tr>') in nodes
+    # a node selector and one panel per aggregate: heatmap, its data table, the node's findings
+    assert ('<select id="audit-node" data-panels="audit-panel"><optgroup label="Index"><option value="audit-node-0">'
+            'Tiny index</option></optgroup><optgroup label="Area"><option value="audit-node-1">Economy (findings: 5)'
+            '</option><option value="audit-node-2">Social (findings: 5)</option></optgroup></select>') in section
+    assert re.findall(r'<div class="audit-panel" id="(audit-node-\d)"( hidden)?>', section) == [
+        ("audit-node-0", ""), ("audit-node-1", " hidden"), ("audit-node-2", " hidden")]
+    panel = section.split('id="audit-node-1" hidden>', 1)[1].split('<div class="audit-panel"', 1)[0]
+    assert panel.startswith('<figure class="chart-block"><figcaption>Correlations between the components of Economy, '
+                            "and with Economy itself (last row and column). Cronbach&#x27;s alpha: 0.48."
+                            '</figcaption><div class="chart" id="chart-audit-corr-1" data-figure="audit-corr-1"')
+    head = re.search(r'<table class="compact corr-table"><thead><tr>(.*?)</tr>', panel).group(1)
+    assert re.findall(r">([^<]+)</th>", head) == ["Component", "GDP per capita", "Employment rate", "Foreign firms",
+                                                  "Economy"]
+    r = tiny.audit.correlations.query("x == 'gdp' and y == 'jobs' and method == 'pearson'")["r"].iloc[0]
+    assert (f'<tr><th scope="row">GDP per capita</th><td class="num">1.00</td><td class="num">{r:.2f}</td>'
+            in panel)
+    assert panel.count('<li><span class="sev ') == 5 and "Low alpha" not in panel  # sentences, not labels
+    # the importance chart, with its data table grouped by node
+    block = section.split("<h3>Importance versus weight</h3>", 1)[1]
+    assert '<div class="chart" id="chart-audit-importance" data-figure="audit-importance" role="img"' in block
+    assert ('<tr class="group"><th scope="rowgroup" colspan="5">Social</th></tr><tr><th scope="row">Crime rate</th>'
+            '<td class="num">33.3\u00a0%</td>') in block
+    assert set(re.findall(r'data-figure="(audit-[^"]+)"', section)) == {k for k in tiny.figures
+                                                                       if k.startswith("audit-")}
+
+
+def test_audit_figures_follow_the_report_language(tiny):
+    data = report_data(tiny.result, editions=tiny.editions, options=ReportOptions(lang="fr"))
+    section = audit_section(data)
+    assert "<h2 id=\"audit-h\">Audit statistique</h2>" in section and "Paire redondante" in section
+    assert "PIB par habitant" not in section  # no translation of that name: the framework's own
+    assert "(r = 0,93)" in section and "10 constats par gravité : 0 élevée, 3 moyenne, 7 faible." in section
+    heat = data.figures["audit-corr-1"]
+    assert heat.layout.separators == ",\u202f" and heat.layout.title.text is None
+    assert list(heat.data[0].text[0][:2]) == ["1,00", f"{heat.data[0].z[0][1]:.2f}".replace(".", ",")]
+    chart = data.figures["audit-importance"]
+    assert [t.name for t in chart.data] == ["Poids dans le parent", "Part selon le carré de la corrélation",
+                                            "Part selon le rapport de corrélation"]
+
+
+def test_audit_texts_are_escaped():
+    fw = _tiny_framework()
+    doc = fw.to_dict()
+    doc["aggregates"][1]["name"] = "<b>Econ</b> & co"
+    doc["indicators"][0]["name"] = EVIL[1]
+    fw = parse_framework(doc)
+    page = render_report(build_report(fw, _dataset(fw, TWO_EDITIONS_CSV)))
+    section = page.split('<section id="audit"', 1)[1].split("</section>", 1)[0]
+    assert "<b>Econ</b>" not in page and EVIL[1] not in page
+    assert "&lt;b&gt;Econ&lt;/b&gt; &amp; co" in section and html_lib.escape(EVIL[1]) in section
+    figures = _script_json(page)["figures"]
+    heat = figures["audit-corr-1"]                                   # the econ node
+    assert html_lib.escape(EVIL[1]) in heat["layout"]["yaxis"]["ticktext"][0]
+    assert all("<img" not in h for row in heat["data"][0]["hovertext"] for h in row)
+    labels = figures["audit-importance"]["data"][0]["y"]
+    assert "&lt;b&gt;Econ&lt;/b&gt; &amp; co" in labels[0] and html_lib.escape(EVIL[1]) in labels[1]
+
+
+def test_report_without_audit_or_with_a_failed_audit(tiny, monkeypatch):
+    data = report_data(tiny.result, editions=tiny.editions, options=ReportOptions(audit=False))
+    page = render_report(data)
+    assert data.audit is None and 'id="audit"' not in page and 'data-view="audit"' not in page
+    assert not [k for k in _script_json(page)["figures"] if k.startswith("audit")]
+
+    import openindex.audit
+
+    def fail(result, **kw):
+        raise MethodError("no aggregate with two components")
+
+    monkeypatch.setattr(openindex.audit, "run_audit", fail)
+    data = report_data(tiny.result, editions=tiny.editions)
+    assert data.audit is None and data.audit_error == "no aggregate with two components"
+    assert ('<h2 id="audit-h">Statistical audit</h2><p class="none">The audit could not be run: no aggregate with '
+            "two components</p></section>") in render_report(data)
+
+
+# --------------------------------------------------------------------------------------
 # Escaping, self-containment, ranks
 # --------------------------------------------------------------------------------------
 
@@ -383,7 +494,10 @@ def test_report_size_and_content(demo):
     figures = _script_json(page)["figures"]
     ids = set(re.findall(r'data-figure="([^"]+)"', page))
     assert ids == set(figures) and {"heatmap", "themes", "sunburst", "coverage", "compare", "slope-score",
-                                    "slope-rank", "profile-0"} <= ids
+                                    "slope-rank", "profile-0", "audit-importance", "audit-corr-0"} <= ids
+    assert len([i for i in ids if i.startswith("audit-corr-")]) == len(data.framework.aggregates) == 15
+    # a coverage finding of an earlier edition names its edition
+    assert "Velloria has data for 55\u00a0% of the indicators in edition 2024 (below 65\u00a0%)." in page
 
 
 def test_no_ranks_hides_every_rank(tmp_path):

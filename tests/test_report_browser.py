@@ -7,8 +7,9 @@ browser download is never used.
 The demo report must open from file:// with no console error and no network request
 (every request is recorded; only the page's own file:// URL may appear), draw every
 chart, switch profiles with the city selector, show the chosen cities in the compare
-view, and render hostile city names as text without opening a dialog. Screenshots of
-the overview and of a city profile go to reports/screenshots/ (git-ignored).
+view, draw the audit tab's charts node by node, and render hostile city names as text
+without opening a dialog. Screenshots of the overview, a city profile and the audit tab go
+to reports/screenshots/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -146,12 +147,45 @@ def test_demo_report_offline_every_chart_and_views(browser, demo_report):
     assert _unrendered(page, "#compare") == []
     page.locator("#compare").screenshot(path=str(SHOTS / "compare.png"))
 
-    for view in ("editions", "methodology"):
+    for view in ("editions", "audit", "methodology"):
         page.click(f'a[data-view="{view}"]')
         page.wait_for_function("v => !document.getElementById(v).hidden", arg=view)
         assert _unrendered(page, f"#{view}") == []
-    # every chart container of the page has now been drawn
-    assert page.evaluate("() => document.querySelectorAll('.chart[data-figure]:not([data-rendered])').length") == 0
+    # every chart container of the page has now been drawn, but the audit's node panels not yet chosen
+    assert page.evaluate("() => document.querySelectorAll('.chart[data-figure]:not([data-rendered])').length") == 14
+    assert page.evaluate("() => document.querySelectorAll('.audit-panel:not([hidden]) .chart:not([data-rendered])')"
+                         ".length") == 0
+    watch.check()
+    page.close()
+
+
+def test_audit_tab_draws_every_node(browser, demo_report):
+    page, watch = _open(browser, demo_report)
+    page.click('a[data-view="audit"]')
+    page.wait_for_function("() => !document.getElementById('audit').hidden")
+    assert page.locator("#audit-flags tbody tr").count() > 0
+    assert _unrendered(page, "#audit") == []
+    # the importance chart and the first node's heatmap; the other panels are hidden until chosen
+    assert page.locator("#audit .js-plotly-plot").count() == 2
+    assert page.locator(".audit-panel:not([hidden])").count() == 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#audit").screenshot(path=str(SHOTS / "audit.png"))
+    options = page.eval_on_selector_all("#audit-node option", "os => os.map(o => o.value)")
+    assert len(options) == 15
+    for value in options:
+        page.select_option("#audit-node", value)
+        shown = page.locator(".audit-panel:not([hidden])")
+        assert shown.count() == 1 and shown.get_attribute("id") == value
+        assert _unrendered(page, f"#{value}") == []
+        labels = page.evaluate("id => document.querySelector('#' + id + ' .chart').data[0].y.length", value)
+        rows = page.locator(f"#{value} table.corr-table tbody tr").count()
+        assert labels == rows >= 3          # the data table holds the heatmap's matrix
+    page.select_option("#audit-node", options[3])
+    page.locator(f"#{options[3]}").screenshot(path=str(SHOTS / "audit-node.png"))
+    # a link to the tab opens it directly
+    page.goto(demo_report.resolve().as_uri() + "#audit")
+    page.wait_for_function("() => !document.getElementById('audit').hidden")
+    assert _unrendered(page, "#audit") == []
     watch.check()
     page.close()
 

@@ -29,12 +29,13 @@ from . import tables as T
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from ..audit import Audit
     from ..dataset import Dataset
     from ..framework import Framework
     from ..result import Result
 
 __all__ = ["LANGUAGES", "ReportOptions", "ReportData", "load_strings", "build_editions", "report_data",
-           "build_report", "read_intervals", "write_report", "results_sheets"]
+           "build_report", "read_intervals", "write_report", "results_sheets", "audit_nodes"]
 
 #: languages of the UI strings shipped in ``templates/i18n/<lang>.json``
 LANGUAGES: tuple[str, ...] = ("en", "fr", "de")
@@ -63,6 +64,9 @@ class ReportOptions:
         Without an uncertainty run, an index-rank change larger than this gets an arrow.
     n_areas, n_cities : int
         Cities to learn from: how many weak areas, how many cities per area.
+    audit : bool
+        Add the statistical audit (:func:`openindex.audit.run_audit` of the current
+        edition) as a tab of the report.
     """
 
     title: str = ""
@@ -73,6 +77,7 @@ class ReportOptions:
     ranks: int = 3
     n_areas: int = 3
     n_cities: int = 3
+    audit: bool = True
 
     def check(self, framework: Framework) -> str | None:
         """Validate against the framework; return the peer-group code to use (or None)."""
@@ -102,7 +107,9 @@ class ReportData:
 
     ``editions`` holds every edition built, oldest first, the current one (``result``)
     last; ``skipped`` the earlier editions that could not be built, with the reason.
-    The frames are those of :mod:`openindex.report.tables`.
+    The frames are those of :mod:`openindex.report.tables`; ``audit`` is the
+    statistical audit of ``result`` (None when not asked for, or when it could not be
+    run: ``audit_error`` then says why).
     """
 
     result: Result
@@ -131,6 +138,8 @@ class ReportData:
     peer_index: pd.DataFrame
     peer_groups: pd.DataFrame
     figures: Mapping[str, go.Figure] = field(default_factory=dict)
+    audit: Audit | None = None
+    audit_error: str = ""
     _by_unit: dict[str, dict[Any, pd.DataFrame]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def of_unit(self, frame: str, unit: str) -> pd.DataFrame:
@@ -268,8 +277,19 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
         changes=T.change_frame(editions, intervals=intervals, points=options.points, ranks=options.ranks),
         comparability=T.comparability_frame(editions), peer_index=peer_index.reset_index(drop=True),
         peer_groups=T.peer_group_frame(result),
+        **(_audit(result) if options.audit else {}),
     )
     return _with_figures(data)
+
+
+def _audit(result: Result) -> dict[str, Any]:
+    """The audit of ``result`` as ``ReportData`` fields; a method error is reported, not raised."""
+    from ..audit import run_audit
+
+    try:
+        return {"audit": run_audit(result)}
+    except OpenIndexError as exc:
+        return {"audit_error": str(exc)}
 
 
 def _with_figures(data: ReportData) -> ReportData:
@@ -343,7 +363,37 @@ def _with_figures(data: ReportData) -> ReportData:
         if not data.options.no_ranks:
             figs["slope-rank"] = F.slope_chart(hist.assign(value=hist["rank"].astype(float), trend=trend_r),
                                                text={**lbl, "value": text("rank")}, reverse=True, separators=sep)
+    figs.update(_audit_figures(data, sep))
     return replace(data, figures=figs)
+
+
+def audit_nodes(data: ReportData) -> list[str]:
+    """Aggregate nodes with a correlation heatmap in the audit tab, top-down (figure ``audit-corr-<i>``)."""
+    if data.audit is None:
+        return []
+    corr = data.audit.correlations
+    with_corr = set(corr.loc[corr["method"] == data.audit.rules.method, "y"])
+    return [str(n) for n in data.audit.cronbach["node"] if n in with_corr]
+
+
+def _audit_figures(data: ReportData, sep: str) -> dict[str, Any]:
+    """The figures of the audit tab: the importance chart and one correlation heatmap per node."""
+    audit = data.audit
+    if audit is None:
+        return {}
+    text = data.text
+    figs: dict[str, Any] = {}
+    if len(audit.importance):
+        figs["audit-importance"] = F.importance_chart(
+            audit.importance, names=data.labels, separators=sep, by_name=True,
+            text={"title": "", "weight": text("weight_normalised"), "r2_share": text("audit_r2_share"),
+                  "S_share": text("audit_S_share"), "ratio": text("audit_ratio"),
+                  "axis_x": text("audit_share_axis"), "axis_y": ""})
+    for i, node in enumerate(audit_nodes(data)):
+        figs[f"audit-corr-{i}"] = F.correlation_heatmap(
+            audit.correlations, node, method=audit.rules.method, names=data.labels, separators=sep, by_name=True,
+            text={"title": "", "axis": ""})
+    return figs
 
 
 def compare_defaults(data: ReportData) -> list[str]:

@@ -38,22 +38,44 @@ def _label(code: str, names: Mapping[str, str] | None) -> str:
     return _e(f"{code} ({name})" if name and name != code else code)
 
 
+def _fmt(value: float, spec: str, separators: str = ".,") -> str:
+    """A number formatted with ``spec``, the separators of ``separators`` and a true minus sign."""
+    if value != value:
+        return "NaN"
+    text = format(value, spec).replace(",", "\0").replace(".", separators[0]).replace("\0", separators[1:2])
+    return text.replace("-", "\u2212")
+
+
+def _short(text: str, width: int = 26) -> str:
+    """Escape ``text`` cut to about ``width`` characters (with an ellipsis when cut)."""
+    text = str(text)
+    return _e(text if len(text) <= width else text[: width - 1].rstrip() + "\u2026")
+
+
 def correlation_heatmap(frame: pd.DataFrame, node: str, *, method: str = "pearson",
-                        names: Mapping[str, str] | None = None) -> go.Figure:
+                        names: Mapping[str, str] | None = None, text: Mapping[str, str] | None = None,
+                        separators: str = ".,", by_name: bool = False) -> go.Figure:
     """Correlation matrix of a node's children, with the node itself as the last row and column.
 
     Parameters
     ----------
     frame : DataFrame
         The correlation table of :func:`openindex.audit.correlations`
-        (``stage, level, x, y, method, r, p, n``). The children of ``node`` are the ``x``
-        one level below ``node`` among the rows with ``y == node``.
+        (``stage, level, x, y, method, r, p, n``); the matrix is that of
+        :func:`openindex.audit.correlation_matrix`.
     node : str
         Code of an aggregate node.
     method : {"pearson", "spearman"}
         Which correlations to show.
     names : mapping, optional
-        Code -> name, shown in the hover texts.
+        Code -> name, shown in the hover texts (and on the axes with ``by_name``).
+    text : mapping, optional
+        Labels (translated): ``title`` (default "<Method> correlations within <node>";
+        ``""`` for none), ``axis`` (default "component").
+    separators : str
+        Decimal and thousands separators of the numbers (plotly's ``separators``).
+    by_name : bool
+        Label the axes with the names (cut short on the x axis) instead of the codes.
 
     Returns
     -------
@@ -67,47 +89,47 @@ def correlation_heatmap(frame: pd.DataFrame, node: str, *, method: str = "pearso
     MethodError
         When the table holds no correlation with ``node`` for ``method``.
     """
-    rows = frame[frame["method"] == method]
-    to_node = rows[rows["y"] == node]
-    if to_node.empty:
-        raise MethodError(f"no {method} correlations with '{node}' in the table; nodes with correlations: "
-                          f"{', '.join(pd.unique(rows['y']).tolist()) or 'none'}")
-    # the node's level is that of its rows as x; the root is never an x
-    as_x = rows.loc[rows["x"] == node, "level"]
-    level = int(as_x.iloc[0]) if len(as_x) else int(rows["level"].max()) + 1
-    kids = to_node.loc[to_node["level"] == level - 1, "x"].tolist()
-    codes = [*kids, node]
-    pos = {c: i for i, c in enumerate(codes)}
+    from ..audit import correlation_matrix
+
+    codes, r, p, n = correlation_matrix(frame, node, method=method)
     k = len(codes)
-    r = np.full((k, k), np.nan)
     hover = np.full((k, k), "", dtype=object)
-    np.fill_diagonal(r, 1.0)
     for i, c in enumerate(codes):
         hover[i, i] = _label(c, names)
-    inside = rows[rows["x"].isin(pos) & rows["y"].isin(pos)]
-    for x, y, rv, pv, n in zip(inside["x"], inside["y"], inside["r"], inside["p"], inside["n"], strict=True):
-        i, j = pos[x], pos[y]
-        r[i, j] = r[j, i] = rv
-        hover[i, j] = hover[j, i] = (f"{_label(x, names)}<br>{_label(y, names)}<br>r = {rv:.3f}, p = {pv:.3g}, "
-                                     f"n = {n}")
+    for i in range(k):
+        for j in range(i + 1, k):
+            if r[i, j] == r[i, j]:
+                hover[i, j] = hover[j, i] = (
+                    f"{_label(codes[i], names)}<br>{_label(codes[j], names)}<br>r = {_fmt(r[i, j], '.3f', separators)}"
+                    f", p = {_fmt(p[i, j], '.3g', separators)}, n = {int(n[i, j])}")
     labels = [_e(c) for c in codes]
-    cell_text = np.where(np.isnan(r), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(r)))
+    cell_text = np.where(np.isnan(r), "", np.vectorize(lambda v: _fmt(v, ".2f", separators))(np.nan_to_num(r)))
+    named = {"title": f"{_e(method.title())} correlations within {_e(node)}"
+                      + (f"<br><sub>{_e(names[node])}</sub>" if names and names.get(node, node) != node else ""),
+             "axis": "component"}
+    t = {**named, **{key: _e(v) for key, v in (text or {}).items()}}
     fig = go.Figure(go.Heatmap(
         z=r, x=labels, y=labels, zmin=-1, zmax=1, zmid=0, colorscale=CORRELATION_SCALE,
         text=cell_text, texttemplate="%{text}", hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
-        colorbar={"title": {"text": "r"}, "tickvals": [-1, -0.5, 0, 0.5, 1]}, xgap=1, ygap=1))
+        colorbar={"title": {"text": "r"}, "tickvals": [-1, -0.5, 0, 0.5, 1], "thickness": 14}, xgap=1, ygap=1))
     side = max(300, 60 + 46 * k)
-    fig.update_layout(
-        title={"text": f"{_e(method.title())} correlations within {_e(node)}"
-                       + (f"<br><sub>{_e(names[node])}</sub>" if names and names.get(node, node) != node else "")},
-        template="simple_white", font=FONT, height=side + 110, width=max(520, side + 200),
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        xaxis={"title": {"text": "component"}, "side": "bottom", "tickangle": -45},
-        yaxis={"title": {"text": "component"}, "autorange": "reversed"})
+    xaxis: dict[str, object] = {"title": {"text": t["axis"]}, "side": "bottom", "tickangle": -45, "ticks": ""}
+    yaxis: dict[str, object] = {"title": {"text": t["axis"]}, "autorange": "reversed", "ticks": ""}
+    width = max(520, side + 200)
+    if by_name and names:
+        xaxis.update(tickvals=labels, ticktext=[_short(names.get(c, c)) for c in codes])
+        yaxis.update(tickvals=labels, ticktext=[_wrap(names.get(c, c), 28) for c in codes])
+        width += 120
+    fig.update_layout(_layout(
+        side + 110 + (60 if by_name and names else 0), separators, width=width,
+        title={"text": t["title"]} if t["title"] else None,
+        margin={"l": 10, "r": 10, "t": 60 if t["title"] else 32, "b": 10}, xaxis=xaxis, yaxis=yaxis))
     return fig
 
 
-def importance_chart(frame: pd.DataFrame, *, names: Mapping[str, str] | None = None) -> go.Figure:
+def importance_chart(frame: pd.DataFrame, *, names: Mapping[str, str] | None = None,
+                     text: Mapping[str, str] | None = None, separators: str = ".,",
+                     by_name: bool = False) -> go.Figure:
     """Nominal weight next to effective importance, for every child of every node.
 
     Parameters
@@ -116,7 +138,15 @@ def importance_chart(frame: pd.DataFrame, *, names: Mapping[str, str] | None = N
         The importance table of :func:`openindex.audit.importance` (``node, child,
         weight, r2_share, S_share, ratio_S, ...``).
     names : mapping, optional
-        Code -> name, shown in the hover texts.
+        Code -> name, shown in the hover texts (and on the axis with ``by_name``).
+    text : mapping, optional
+        Labels (translated): ``title`` (``""`` for none), ``weight``, ``r2_share``,
+        ``S_share`` (the three series), ``ratio`` (hover: S share / weight), ``axis_x``,
+        ``axis_y``.
+    separators : str
+        Decimal and thousands separators of the numbers (plotly's ``separators``).
+    by_name : bool
+        Label the axis with the names instead of the codes.
 
     Returns
     -------
@@ -129,29 +159,38 @@ def importance_chart(frame: pd.DataFrame, *, names: Mapping[str, str] | None = N
     """
     if frame.empty:
         raise MethodError("the importance table is empty: no node has children to compare")
-    y = [[_e(n) for n in frame["node"]], [_e(c) for c in frame["child"]]]
-    hover = [f"{_label(c, names)} in {_label(n, names)}<br>weight {w:.1%}<br>share by r\u00b2 {r2:.1%}"
-             f"<br>share by correlation ratio {s:.1%} (S = {raw:.2f})<br>S share / weight = {q:.2f}"
-             for n, c, w, r2, s, raw, q in zip(frame["node"], frame["child"], frame["weight"], frame["r2_share"],
-                                              frame["S_share"], frame["S"], frame["ratio_S"], strict=True)]
-    series = (("nominal weight", "weight", "line-ns-open", OKABE_ITO["black"], 16),
-              ("share by squared correlation", "r2_share", "circle", OKABE_ITO["blue"], 9),
-              ("share by correlation ratio", "S_share", "diamond", OKABE_ITO["orange"], 10))
+    t = {"title": "Importance versus nominal weight, within each node", "weight": "nominal weight",
+         "r2_share": "share by squared correlation", "S_share": "share by correlation ratio",
+         "ratio": "S share / weight", "axis_x": "share within the node", "axis_y": "node / component",
+         **(text or {})}
+    t = {key: _e(v) for key, v in t.items()}
+    if by_name and names:
+        y = [[_wrap(names.get(n, n), 22) for n in frame["node"]], [_e(names.get(c, c)) for c in frame["child"]]]
+    else:
+        y = [[_e(n) for n in frame["node"]], [_e(c) for c in frame["child"]]]
+    numbers = frame[["weight", "r2_share", "S_share", "S", "ratio_S"]].to_numpy(dtype=float).tolist()
+    custom = [[_label(c, names), _label(n, names), *v]
+              for c, n, v in zip(frame["child"], frame["node"], numbers, strict=True)]
+    hover = (f"%{{customdata[0]}}<br>%{{customdata[1]}}<br>{t['weight']}: %{{customdata[2]:.1%}}<br>"
+             f"{t['r2_share']}: %{{customdata[3]:.1%}}<br>{t['S_share']}: %{{customdata[4]:.1%}} "
+             f"(S = %{{customdata[5]:.2f}})<br>{t['ratio']}: %{{customdata[6]:.2f}}<extra></extra>")
+    series = (("weight", "line-ns-open", OKABE_ITO["black"], 16),
+              ("r2_share", "circle", OKABE_ITO["blue"], 9),
+              ("S_share", "diamond", OKABE_ITO["orange"], 10))
     top = min(1.0, 1.08 * float(np.nanmax(frame[["weight", "r2_share", "S_share"]].to_numpy(dtype=float))))
     fig = go.Figure()
-    for label, col, symbol, colour, size in series:
+    for col, symbol, colour, size in series:
         fig.add_trace(go.Scatter(
-            x=frame[col], y=y, mode="markers", name=label, hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
+            x=frame[col], y=y, mode="markers", name=t[col], customdata=custom, hovertemplate=hover,
             marker={"symbol": symbol, "color": colour, "size": size, "line": {"width": 2, "color": colour}}))
-    fig.update_layout(
-        title={"text": "Importance versus nominal weight, within each node"},
-        template="simple_white", font=FONT, height=140 + 22 * len(frame),
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+    fig.update_layout(_layout(
+        140 + 22 * len(frame), separators, title={"text": t["title"]} if t["title"] else None,
+        margin={"l": 10, "r": 10, "t": 60 if t["title"] else 30, "b": 40},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
-        xaxis={"title": {"text": "share within the node"}, "range": [0, top], "tickformat": ".0%",
-               "showgrid": True},
-        yaxis={"title": {"text": "node / component"}, "autorange": "reversed", "type": "multicategory"})
+        xaxis={"title": {"text": t["axis_x"]}, "range": [0, top], "tickformat": ".0%", "showgrid": True,
+               "gridcolor": "#e5e5e5", "zeroline": False, "showline": True, "ticks": "outside"},
+        yaxis={"title": {"text": t["axis_y"]}, "autorange": "reversed", "type": "multicategory",
+               "showline": True}))
     return fig
 
 

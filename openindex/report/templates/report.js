@@ -4,7 +4,7 @@
   "use strict";
   var DATA = JSON.parse(document.getElementById("report-data").textContent);
   var CONFIG = DATA.config;
-  var VIEWS = ["overview", "profiles", "compare", "editions", "methodology"];
+  var VIEWS = ["overview", "profiles", "compare", "editions", "audit", "methodology"];
   var fmt1 = new Intl.NumberFormat(DATA.lang, {minimumFractionDigits: 1, maximumFractionDigits: 1});
 
   function $(sel, root) { return (root || document).querySelector(sel); }
@@ -53,7 +53,10 @@
     var hash = decodeURIComponent((location.hash || "").slice(1));
     var view = "overview";
     if (hash.indexOf("city-") === 0) { view = "profiles"; showProfile(hash); }
-    else if (VIEWS.indexOf(hash) >= 0) { view = hash; if (view === "profiles") { showProfile(current); } }
+    else if (VIEWS.indexOf(hash) >= 0 && document.getElementById(hash)) {
+      view = hash;
+      if (view === "profiles") { showProfile(current); }
+    }
     showView(view);
     if (view === "compare") { updateCompare(); }
     renderCharts(document.getElementById(view));
@@ -68,6 +71,17 @@
   }
   var printButton = $("#print-profile");
   if (printButton) { printButton.addEventListener("click", function () { window.print(); }); }
+
+  /* ---- panel selectors: one panel of a group shown at a time (audit: one node) ------------ */
+  $$("select[data-panels]").forEach(function (select) {
+    var panels = $$("." + select.getAttribute("data-panels"));
+    function show() {
+      panels.forEach(function (p) { p.hidden = p.id !== select.value; });
+      renderCharts(document.getElementById(select.value));
+    }
+    select.addEventListener("change", show);
+    panels.forEach(function (p) { p.hidden = p.id !== select.value; });  /* a value restored by the browser */
+  });
 
   /* ---- sortable tables -------------------------------------------------------------------- */
   function sortValue(row, index, numeric) {
