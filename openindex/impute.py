@@ -303,7 +303,7 @@ def _regression_2d(x: np.ndarray, max_iter: int, tol: float, alpha: float,
                 change = max(change, float(np.max(np.abs(new - out[miss[:, j], j]))) / scale[j])
                 out[miss[:, j], j] = new
             if e_out is not None and e_miss[:, j].any():
-                ze = (e_out[np.ix_(e_miss[:, j], pred)][:, keep] - centre) / sd[keep]
+                ze = (e_out[np.ix_(e_miss[:, j], np.asarray(pred))][:, keep] - centre) / sd[keep]
                 e_out[e_miss[:, j], j] = ybar + (ze - zbar) @ beta
         if change < tol:
             break

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._stats import nan_max, nan_min
 from .dataset import Dataset
 from .errors import DegenerateInputError, MethodError
 from .framework import Framework
@@ -425,9 +426,8 @@ def score_against(reference: Result, new: Dataset) -> Result:
     ranks = tuple(_ranks_among(ref_s, s, reference.units, data.unit_codes)
                   for ref_s, s in zip(reference.scores, scores, strict=True))
     warnings = []
+    lo, hi = nan_min(reference.scores[0], axis=0), nan_max(reference.scores[0], axis=0)
     with np.errstate(invalid="ignore"):
-        lo, hi = np.nanmin(np.where(empty, 0.0, reference.scores[0]), axis=0), np.nanmax(
-            np.where(empty, 0.0, reference.scores[0]), axis=0)
         beyond = ((st.normalised < lo - 1e-9 * np.abs(lo)) | (st.normalised > hi + 1e-9 * np.abs(hi))).any(axis=0)
     if beyond.any():
         warnings.append("beyond the network's range of normalised scores (bounds held fixed): "
@@ -554,18 +554,18 @@ def _indicator_stages(fw: Framework, data: Dataset, denominated: np.ndarray, emp
         ctx: dict[str, Callable[[np.ndarray], Any]] = {}
         if "group" in plan.params:
             groups, ref_groups = _group_codes_joint(data, fw, str(plan.params["group"]), plan, reference)
-            ctx["groups"] = lambda c, g=groups: g
+            ctx["groups"] = _whole(groups)
             if ref_groups is not None:
-                ctx["reference_groups"] = lambda c, g=ref_groups: g
+                ctx["reference_groups"] = _whole(ref_groups)
         if plan.method == "carry_forward":
             if prev is None:
                 if previous is None:
                     raise MethodError("impute method 'carry_forward' needs the previous edition's values, which "
                                       "this pipeline cannot provide")
                 prev = previous()
-            ctx["previous"] = lambda c, p=prev: p[:, c]
+            ctx["previous"] = _columns(prev)
         if reference is not None:
-            ctx["reference"] = lambda c: ref_ctx["impute"][:, c]
+            ctx["reference"] = _columns(ref_ctx["impute"])
         imputed[..., list(plan.columns)] = runner.call(plan, denominated, ctx)
 
     # ---- treat
@@ -577,11 +577,11 @@ def _indicator_stages(fw: Framework, data: Dataset, denominated: np.ndarray, emp
         plan = restrict(full)
         if plan is None:
             continue
-        ctx = {} if reference is None else {"reference": lambda c: ref_ctx["treat"][:, c]}
+        ctx = {} if reference is None else {"reference": _columns(ref_ctx["treat"])}
         res = runner.call(plan, imputed, ctx)
-        cols = list(plan.columns)
-        treated[..., cols] = res.x
-        how[..., cols], points[..., cols] = res.how, res.points
+        treat_cols = list(plan.columns)
+        treated[..., treat_cols] = res.x
+        how[..., treat_cols], points[..., treat_cols] = res.how, res.points
 
     # ---- directions + normalise
     oriented = treated * direction
@@ -589,15 +589,25 @@ def _indicator_stages(fw: Framework, data: Dataset, denominated: np.ndarray, emp
     normalised = np.full(oriented.shape, np.nan)
     contexts = _normalise_context(fw, codes, direction)
     if reference is not None:
-        contexts["reference"] = lambda c: ref_ctx["normalise"][:, c]
+        contexts["reference"] = _columns(ref_ctx["normalise"])
     for full in plans["normalise"]:
         cols = tuple(j for j in full.columns if not empty[j] and (wanted is None or j in wanted))
         if not cols:  # indicators without data stay missing
             continue
-        plan = Plan(full.method, full.params, cols)
-        _check_normalise_context(fw, codes, plan)
-        normalised[..., list(plan.columns)] = runner.call(plan, oriented, contexts)
+        norm_plan = Plan(full.method, full.params, cols)
+        _check_normalise_context(fw, codes, norm_plan)
+        normalised[..., list(cols)] = runner.call(norm_plan, oriented, contexts)
     return _Stages(imputed, treated, oriented, normalised, how, points, plans)
+
+
+def _whole(value: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """A context that is the same whatever the columns (e.g. group codes of the units)."""
+    return lambda cols: value
+
+
+def _columns(value: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """A context taken column by column: ``value[:, cols]``."""
+    return lambda cols: value[:, cols]
 
 
 def _group_codes_joint(data: Dataset, fw: Framework, group: str, plan: Plan,

@@ -209,13 +209,10 @@ def unit_scores(result: Result, unit: str, peer_group: str | None = None) -> pd.
 def report_for(result: Result, *, lang: str = "en", peer_group: str | None = None,
                meta: Mapping[str, Any] | None = None, manifest: Mapping[str, Any] | None = None) -> ReportData:
     """The report data of ``result`` (one edition, no audit), for a single city's page."""
-    import dataclasses
-
     from .report.build import ReportOptions, report_data
 
-    options = ReportOptions(lang=lang, peer_group=peer_group)
-    if "audit" in {f.name for f in dataclasses.fields(ReportOptions)}:
-        options = dataclasses.replace(options, audit=False)  # the audit is the network's, not the city's
+    # no audit: it is the network's, not the city's
+    options = ReportOptions(lang=lang, peer_group=peer_group, audit=False)
     return report_data(result, meta=meta, manifest=manifest, options=options)
 
 
@@ -326,15 +323,16 @@ def whatif_section(data: ReportData, gains: pd.DataFrame, sets: Sequence[ChangeS
         if cs.method == "unreachable":
             parts.append(f'<p class="none">{esc(t("wi_unreachable"))}</p>')
             continue
-        rows = []
+        set_rows = []
         for _, r in cs.changes.iterrows():
-            rows.append(f'<tr><th scope="row">{_label(data, r["code"])}</th>'
-                        f"<td>{_value_text(data, r['code'], r['from_denominated'], r['from_answer'])}</td>"
-                        f"<td>{_value_text(data, r['code'], r['to_denominated'], r['to_answer'])}</td>"
-                        f'<td class="num">{int(r["steps"])}</td></tr>')
-        head = "".join(f'<th scope="col">{esc(t(k))}</th>' for k in ("sa_col_item", "wi_col_from", "wi_col_to",
-                                                                     "wi_col_steps"))
-        parts.append(f'<table class="compact"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+            set_rows.append(f'<tr><th scope="row">{_label(data, r["code"])}</th>'
+                            f"<td>{_value_text(data, r['code'], r['from_denominated'], r['from_answer'])}</td>"
+                            f"<td>{_value_text(data, r['code'], r['to_denominated'], r['to_answer'])}</td>"
+                            f'<td class="num">{int(r["steps"])}</td></tr>')
+        set_head = "".join(f'<th scope="col">{esc(t(k))}</th>' for k in ("sa_col_item", "wi_col_from", "wi_col_to",
+                                                                         "wi_col_steps"))
+        parts.append(f'<table class="compact"><thead><tr>{set_head}</tr></thead><tbody>{"".join(set_rows)}'
+                     "</tbody></table>")
         result = t("wi_result", score=f.num(cs.score, 2), rank=f.rank(cs.rank))
         if cs.target == "peer-mean" or not math.isnan(cs.peer_mean):
             result += " " + t("wi_result_peer", mean=f.num(cs.peer_mean, 2))

@@ -13,8 +13,8 @@ Two questions about one unit of a run:
 
 Every evaluation is a real rebuild, in one of two modes:
 
-* ``network`` (a unit of a run, :func:`gains` / :func:`change_set` on a :class:`Result`):
-  the whole index is rebuilt with the unit's changed values, so the bounds move when a
+* ``network`` (a unit of a run: :func:`network_scenario`, then :func:`gains` and
+  :func:`change_set`): the whole index is rebuilt with the unit's changed values, so the bounds move when a
   value becomes the new best and the other units' scores move with them; ranks and peer
   means come from the rebuilt network.
 * ``fixed`` (a self-assessment, :func:`fixed_scenario`): the unit is scored again with the
@@ -30,12 +30,15 @@ A change set is a number of steps per item; its size is the total number of step
 
 1. **Greedy**: from the current values, repeatedly take the one step with the largest
    gain in index score (among steps that reach the target, the one with the highest
-   score), until the target is reached or no step gains; then drop every step that is
-   not needed (one at a time, latest first, while the target stays reached).
+   score), until the target is reached or no step gains (then every available step is
+   tried at once: if even that misses the target, it is unreachable); then drop every
+   step that is not needed (one at a time, last item first, while the target stays
+   reached).
 2. **Exact** when small: with g steps found greedily, if every set of 1 .. g-1 steps can
    be enumerated within ``limit`` evaluations (default 20,000), they are: the smallest
    size that reaches the target wins (highest score among that size), and when none
    does the greedy set is proven smallest. Otherwise the greedy set is reported as such.
+   "Smallest" is within this step model (the ladders), not over arbitrary values.
 
 The search evaluates candidates in batches: indicator-level steps are column by column
 (a changed value only changes its own column of every stage), so each step's column of
@@ -336,7 +339,7 @@ class Scenario:
         if self.peer_group is not None:
             frame = res.peer_frame(self.peer_group)
             row = frame[(frame["unit"] == self.unit) & (frame["level"] == self.fw.n_levels)]
-            mean, gap = float(row["peer_mean"].iat[0]), float(row["gap"].iat[0])
+            mean, gap = (float(v) for v in row[["peer_mean", "gap"]].to_numpy(dtype=float)[0])
         return score, rank, mean, gap
 
 
@@ -424,7 +427,8 @@ def gains(scenario: Scenario) -> pd.DataFrame:
     """
     sc = scenario
     fw = sc.fw
-    rows, batch = [], []
+    rows: list[dict[str, Any]] = []
+    batch: list[np.ndarray] = []
     for j, code in enumerate(sc.codes):
         moves: list[tuple[str, Step]] = []
         ladder = sc.ladder(j)

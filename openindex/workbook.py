@@ -383,11 +383,11 @@ def _city_sheet(ws: Worksheet, fw: Framework, s: Mapping[str, str], lang: str, u
             cell.alignment = st["wrap"] if col == "note" else st["top"]
         value_cell = ws[f"{CITY_LETTER['value']}{r}"]
         value_cell.protection, value_cell.fill = st["open"], st["input"]
-        attr = fw.attributes.get(key)
-        if attr is not None and attr.kind == "numeric":
+        attribute = fw.attributes.get(key)
+        if attribute is not None and attribute.kind == "numeric":
             dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
             _messages(dv, s["wb_number_title"], s["wb_number_any"], s["wb_number_error_title"], s["wb_number_any"])
-        elif attr is not None and network is not None and key in network.units.columns:
+        elif attribute is not None and network is not None and key in network.units.columns:
             cats = sorted({str(v) for v in network.units[key].tolist() if str(v) and str(v) != "nan"})
             text = ",".join(cats)
             if not cats or len(text) > INLINE_LIMIT or any("," in c or '"' in c for c in cats):
@@ -799,9 +799,9 @@ class _Reader:
             for option, label in zip(ind.options or (), labels, strict=True):
                 if _norm(text) == _norm(label):
                     return option.code, True
-            option = ind.option_for(text)
-            if option is not None:
-                return option.code, True
+            found = ind.option_for(text)
+            if found is not None:
+                return found.code, True
             self.add(where, f"'{text}' is not an answer option of '{code}'; choose one of: "
                      + " / ".join(labels), indicator=code, value=text)
             return "", True
