@@ -26,6 +26,7 @@ __all__ = [
     "nan_max",
     "skew_kurt",
     "ranks",
+    "check_reference",
 ]
 
 
@@ -129,3 +130,27 @@ def ranks(x: np.ndarray, method: str = "min", axis: int = -2) -> np.ndarray:
     if x.shape[axis] == 0:
         return np.array(x, dtype=np.float64, copy=True)
     return np.asarray(scipy.stats.rankdata(x, method=method, axis=axis, nan_policy="omit"), dtype=np.float64)
+
+
+def check_reference(reference: Any, x: np.ndarray, family: str, method: str) -> np.ndarray:
+    """The context ``reference`` as float64, checked against the data ``x``.
+
+    ``reference`` holds the reference units' values of the same columns, shape
+    (..., n_ref, n_ind), with batch axes that broadcast against those of ``x``
+    (see "Scoring against a reference" in :mod:`openindex.normalise`).
+
+    Raises
+    ------
+    MethodError
+        Wrong number of columns or batch axes that do not broadcast.
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    if ref.ndim < 2 or ref.shape[-1] != x.shape[-1]:
+        raise MethodError(f"The 'reference' of {family} method '{method}' must have shape (..., n_ref, "
+                          f"{x.shape[-1]}). Got {ref.shape} instead.")
+    try:
+        np.broadcast_shapes(ref.shape[:-2], x.shape[:-2])
+    except ValueError:
+        raise MethodError(f"The batch axes of the 'reference' of {family} method '{method}' {ref.shape[:-2]} do "
+                          f"not broadcast against those of the data {x.shape[:-2]}.") from None
+    return ref

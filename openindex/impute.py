@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._stats import as_data, nan_mean, nan_median, nan_sd
+from ._stats import as_data, check_reference, nan_mean, nan_median, nan_sd
 from .errors import MethodError
 from .registry import Registry
 
@@ -45,19 +45,8 @@ def _fill(x: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def _reference(reference: np.ndarray | None, x: np.ndarray, method: str) -> np.ndarray:
-    """The context ``reference`` checked against ``x`` (same columns, broadcastable batch axes), or ``x``."""
-    if reference is None:
-        return x
-    ref = np.asarray(reference, dtype=np.float64)
-    if ref.ndim < 2 or ref.shape[-1] != x.shape[-1]:
-        raise MethodError(f"The 'reference' of impute method '{method}' must have shape (..., n_ref, "
-                          f"{x.shape[-1]}). Got {ref.shape} instead.")
-    try:
-        np.broadcast_shapes(ref.shape[:-2], x.shape[:-2])
-    except ValueError:
-        raise MethodError(f"The batch axes of the 'reference' of impute method '{method}' {ref.shape[:-2]} do not "
-                          f"broadcast against those of the data {x.shape[:-2]}.") from None
-    return ref
+    """The context ``reference`` checked against ``x``, or ``x`` itself when there is none."""
+    return x if reference is None else check_reference(reference, x, "impute", method)
 
 
 @IMPUTERS.register("none")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._stats import as_data, nan_count, nan_max, nan_mean, nan_min, nan_sd, ranks
+from ._stats import as_data, check_reference, nan_count, nan_max, nan_mean, nan_min, nan_sd, ranks
 from .errors import DegenerateInputError, MethodError
 from .rank import snap_ties
 from .registry import Registry
@@ -72,19 +72,8 @@ def _raise_constant(x: np.ndarray, spread: np.ndarray, what: str) -> None:
 
 
 def _reference(reference: np.ndarray | None, x: np.ndarray, method: str) -> np.ndarray:
-    """The reference units' values (the context ``reference``), or ``x`` itself when there is none."""
-    if reference is None:
-        return x
-    ref = np.asarray(reference, dtype=np.float64)
-    if ref.ndim < 2 or ref.shape[-1] != x.shape[-1]:
-        raise MethodError(f"The 'reference' of normalise method '{method}' must have shape (..., n_ref, "
-                          f"{x.shape[-1]}). Got {ref.shape} instead.")
-    try:
-        np.broadcast_shapes(ref.shape[:-2], x.shape[:-2])
-    except ValueError:
-        raise MethodError(f"The batch axes of the 'reference' of normalise method '{method}' {ref.shape[:-2]} do "
-                          f"not broadcast against those of the data {x.shape[:-2]}.") from None
-    return ref
+    """The context ``reference`` checked against ``x``, or ``x`` itself when there is none."""
+    return x if reference is None else check_reference(reference, x, "normalise", method)
 
 
 def _tie_counts(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._stats import as_data, skew_kurt
+from ._stats import as_data, check_reference, skew_kurt
 from .errors import MethodError
 from .registry import Registry
 
@@ -68,10 +68,7 @@ def _reference(reference: np.ndarray | None, x: np.ndarray, method: str) -> np.n
     """The context ``reference`` broadcast to the batch axes of ``x`` (flattened), or None."""
     if reference is None:
         return None
-    ref = np.asarray(reference, dtype=np.float64)
-    if ref.ndim < 2 or ref.shape[-1] != x.shape[-1]:
-        raise MethodError(f"The 'reference' of treat method '{method}' must have shape (..., n_ref, "
-                          f"{x.shape[-1]}). Got {ref.shape} instead.")
+    ref = check_reference(reference, x, "treat", method)
     try:
         ref = np.broadcast_to(ref, x.shape[:-2] + ref.shape[-2:])
     except ValueError:

@@ -11,6 +11,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 ASEM = SHARED / "datasets" / "asem"
+ICC_FILES = (ROOT / "indicators" / "icc.yaml", ROOT / "datasets" / "icc_demo_answers.csv")
+OPEN_FILES = (ROOT / "indicators" / "opencities.yaml", ROOT / "datasets" / "demo_network.csv")
 
 TINY_YAML = """\
 name: Tiny test index
@@ -67,3 +69,24 @@ def asem_dir() -> Path:
     if not (ASEM / "iMeta.csv").exists():
         pytest.skip(f"the ASEM dataset is not available at {ASEM} (it lives in ../shared, beside the repository)")
     return ASEM
+
+
+def _network(files):
+    import openindex as oi
+    from openindex.pipeline import build
+
+    fw = oi.read_framework(files[0])
+    ds = oi.read_dataset(str(files[1]), fw)
+    return fw, ds, build(fw, ds)
+
+
+@pytest.fixture(scope="session")
+def icc():
+    """The ICC-style framework, its demo answers and their build: (framework, dataset, result)."""
+    return _network(ICC_FILES)
+
+
+@pytest.fixture(scope="session")
+def opencities():
+    """The default framework, the demo network and its build: (framework, dataset, result)."""
+    return _network(OPEN_FILES)

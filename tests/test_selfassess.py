@@ -20,23 +20,10 @@ from openindex.rank import snap_ties
 from openindex.selfassess import assess, completeness, joined, read_workbook
 from openindex.workbook import answer_labels, fill_cells, template_workbook
 
-ROOT = Path(__file__).resolve().parents[1]
-ICC = (ROOT / "indicators" / "icc.yaml", ROOT / "datasets" / "icc_demo_answers.csv")
-OPEN = (ROOT / "indicators" / "opencities.yaml", ROOT / "datasets" / "demo_network.csv")
+from .conftest import ICC_FILES, OPEN_FILES
 
+ICC, OPEN = ICC_FILES, OPEN_FILES
 
-@pytest.fixture(scope="module")
-def icc():
-    fw = oi.read_framework(ICC[0])
-    ds = oi.read_dataset(str(ICC[1]), fw)
-    return fw, ds, build(fw, ds)
-
-
-@pytest.fixture(scope="module")
-def opencities():
-    fw = oi.read_framework(OPEN[0])
-    ds = oi.read_dataset(str(OPEN[1]), fw)
-    return fw, ds, build(fw, ds)
 
 
 def city_values(fw, ds, unit: str, edition: int, lang: str = "en") -> tuple[dict, dict]:

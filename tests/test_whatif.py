@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,25 +27,10 @@ from openindex.whatif import (
     network_scenario,
 )
 
-from .conftest import TINY_CSV, TINY_YAML
+from .conftest import ICC_FILES, OPEN_FILES, TINY_CSV, TINY_YAML
 
-ROOT = Path(__file__).resolve().parents[1]
-ICC = (ROOT / "indicators" / "icc.yaml", ROOT / "datasets" / "icc_demo_answers.csv")
-OPEN = (ROOT / "indicators" / "opencities.yaml", ROOT / "datasets" / "demo_network.csv")
+ICC, OPEN = ICC_FILES, OPEN_FILES
 
-
-@pytest.fixture(scope="module")
-def icc():
-    fw = oi.read_framework(ICC[0])
-    ds = oi.read_dataset(str(ICC[1]), fw)
-    return fw, ds, build(fw, ds)
-
-
-@pytest.fixture(scope="module")
-def opencities():
-    fw = oi.read_framework(OPEN[0])
-    ds = oi.read_dataset(str(OPEN[1]), fw)
-    return fw, ds, build(fw, ds)
 
 
 def rebuild(fw, ds, edition, unit, changes: pd.DataFrame):

@@ -6,13 +6,11 @@ import math
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-import openindex as oi
 from openindex.cli import main
 from openindex.framework import parse_framework
 from openindex.io import load_workbook, save_workbook, sha256_file
@@ -28,23 +26,9 @@ from openindex.workbook import (
     template_workbook,
 )
 
-from .conftest import TINY_YAML
+from .conftest import ICC_FILES, OPEN_FILES, TINY_YAML
 
-ROOT = Path(__file__).resolve().parents[1]
-ICC = (ROOT / "indicators" / "icc.yaml", ROOT / "datasets" / "icc_demo_answers.csv")
-OPEN = (ROOT / "indicators" / "opencities.yaml", ROOT / "datasets" / "demo_network.csv")
-
-
-@pytest.fixture(scope="module")
-def icc():
-    fw = oi.read_framework(ICC[0])
-    return fw, oi.read_dataset(str(ICC[1]), fw)
-
-
-@pytest.fixture(scope="module")
-def opencities():
-    fw = oi.read_framework(OPEN[0])
-    return fw, oi.read_dataset(str(OPEN[1]), fw)
+ICC, OPEN = ICC_FILES, OPEN_FILES
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +36,7 @@ def saved(icc, opencities, tmp_path_factory):
     """Templates saved and opened again: (framework, network, openpyxl workbook) per name."""
     out = {}
     folder = tmp_path_factory.mktemp("templates")
-    for name, (fw, ds), kwargs in [("icc", icc, {}), ("open", opencities, {"network": opencities[1]}),
+    for name, (fw, ds, _), kwargs in [("icc", icc, {}), ("open", opencities, {"network": opencities[1]}),
                                    ("open_avl", opencities, {"network": opencities[1], "unit": "AVL"})]:
         path = save_workbook(folder / f"{name}.xlsx", template_workbook(fw, **kwargs))
         out[name] = (fw, ds, load_workbook(path), path)
@@ -147,7 +131,7 @@ def test_answer_cells_carry_real_data_validations(saved, name) -> None:
 
 
 def test_plausible_range_rule(opencities) -> None:
-    fw, ds = opencities
+    fw, ds, _ = opencities
     share = fw.indicators["political_rights_score"]  # goalposts [0, 100], no denominator
     assert plausible_range(share) == (0.0, 100.0)
     count = fw.indicators["fdi_projects"]
@@ -185,7 +169,7 @@ def test_structure_is_locked_and_only_input_cells_are_open(saved) -> None:
 
 
 def test_identical_input_gives_identical_bytes(icc, tmp_path) -> None:
-    fw, ds = icc
+    fw, ds, _ = icc
     a = save_workbook(tmp_path / "a.xlsx", template_workbook(fw, lang="de", unit="I03", network=ds))
     b = save_workbook(tmp_path / "b.xlsx", template_workbook(fw, lang="de", unit="I03", network=ds))
     assert sha256_file(a) == sha256_file(b)
@@ -245,7 +229,7 @@ def test_blank_template_reads_back_with_nothing_answered(saved) -> None:
 
 @pytest.mark.parametrize(("lang", "answer", "city"), [("fr", "Réponse", "Ville"), ("de", "Antwort", "Stadt")])
 def test_languages(icc, lang, answer, city, tmp_path) -> None:
-    fw, _ = icc
+    fw, _, _ = icc
     wb = load_workbook(save_workbook(tmp_path / "t.xlsx", template_workbook(fw, lang=lang)))
     assert wb.sheetnames[1] == city
     assert wb[wb.sheetnames[2]]["E4"].value == answer
