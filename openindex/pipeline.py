@@ -680,24 +680,47 @@ def _weights(fw: Framework, level: int, children_scores: np.ndarray) -> np.ndarr
     ``children_scores`` (..., n_units, n_children) may carry batch axes; the weights then
     carry them too when a method depends on the data (``pca``).
     """
-    nominal = fw.weights(level)
-    members = fw.membership(level)
-    below = fw.levels[level - 2]
-    reg = registry_for("weight")
     plans = _weight_plans(fw, level)
+    reg = registry_for("weight")
     batched = any("x" in reg.get(p.method).context for p in plans)
-    out = np.zeros((np.shape(children_scores)[:-2] if batched else ()) + nominal.shape)
+    return weights_from_plans(fw.weights(level), fw.membership(level), fw.levels[level - 2], fw.levels[level - 1],
+                              plans, children_scores, batch=np.shape(children_scores)[:-2] if batched else ())
+
+
+def weights_from_plans(nominal: np.ndarray, members: np.ndarray, below: Sequence[str], here: Sequence[str],
+                       plans: Sequence[Plan], x: np.ndarray, *, batch: tuple[int, ...] = ()) -> np.ndarray:
+    """Apply a level's weight plans: nominal file weights -> weights normalised within each node.
+
+    Parameters
+    ----------
+    nominal : ndarray, shape (n_nodes, n_children)
+        File weights (0 outside a node's children).
+    members : bool ndarray, shape (n_nodes, n_children)
+    below, here : sequence of str
+        Codes of the children and of the nodes (for context and messages).
+    plans : sequence of Plan
+        Weight plans; ``columns`` are node rows.
+    x : ndarray, shape (..., n_units, n_children)
+        Children scores (context of data-driven methods such as ``pca``).
+    batch : tuple of int
+        Leading batch axes of the result.
+
+    Returns
+    -------
+    ndarray, shape (*batch, n_nodes, n_children)
+    """
+    reg = registry_for("weight")
+    out = np.zeros(tuple(batch) + nominal.shape)
     for plan in plans:
         rows = np.asarray(plan.columns)
         method = reg.get(plan.method)
-        ctx = {"members": members[rows], "x": children_scores, "codes": below}
+        ctx = {"members": members[rows], "x": x, "codes": below}
         kwargs = {**plan.params, **{k: ctx[k] for k in method.context}}
         try:
             out[..., rows, :] = method.func(nominal[rows], **kwargs)
         except DegenerateInputError as exc:
-            nodes = [fw.levels[level - 1][r] for r in rows]
-            raise MethodError(f"weight method '{plan.method}' for {', '.join(nodes)}: {exc.message}. "
-                              f"{exc.hint}") from None
+            nodes = ", ".join(here[r] for r in rows)
+            raise MethodError(f"weight method '{plan.method}' for {nodes}: {exc.message}. {exc.hint}") from None
     return out
 
 

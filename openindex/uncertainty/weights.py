@@ -13,10 +13,8 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaincinv
 
-from ..errors import DegenerateInputError, MethodError
 from ..framework import Framework
-from ..pipeline import Plan
-from ..registry import registry_for
+from ..pipeline import Plan, weights_from_plans
 from .design import Design
 
 
@@ -94,16 +92,5 @@ def _method_weights(fw: Framework, level: int, plans: Sequence[Plan], x: np.ndar
 
 def _weights_from(nominal: np.ndarray, member: np.ndarray, below: Sequence[str], plans: Sequence[Plan],
                   x: np.ndarray, here: Sequence[str]) -> np.ndarray:
-    reg = registry_for("weight")
-    out = np.zeros(x.shape[:-2] + nominal.shape)
-    for plan in plans:
-        rows = np.asarray(plan.columns)
-        method = reg.get(plan.method)
-        ctx = {"members": member[rows], "x": x, "codes": below}
-        kwargs = {**plan.params, **{k: ctx[k] for k in method.context}}
-        try:
-            out[..., rows, :] = method.func(nominal[rows], **kwargs)
-        except DegenerateInputError as exc:
-            nodes = ", ".join(here[r] for r in rows)
-            raise MethodError(f"weight method '{plan.method}' for {nodes}: {exc.message}. {exc.hint}") from None
-    return out
+    """The level's weights under the build's weight plans, with the batch axes of ``x``."""
+    return weights_from_plans(nominal, member, below, here, plans, x, batch=x.shape[:-2])
