@@ -1,0 +1,36 @@
+"""HTML assembly of the comparison report: :class:`~openindex.report.build.ReportData` -> one HTML page.
+
+Every component is a small function returning an HTML fragment, so that each can be
+snapshot-tested on its own. Escaping rules, applied everywhere:
+
+* every text that comes from data or from the framework (city names, indicator
+  names, sources, group labels, notices) goes through :func:`esc`
+  (``html.escape`` with quotes), in text and in attributes alike;
+* the data of the interactive parts is embedded once as JSON in
+  ``<script type="application/json">`` with ``<``, ``>`` and ``&`` written as
+  ``\\u003c``, ``\\u003e``, ``\\u0026`` (:func:`json_for_html`), and the page's script
+  inserts data only through ``textContent`` and plotly (never ``innerHTML``);
+* texts inside figures are escaped by the figure functions (plotly reads a few tags).
+
+The page is self-contained: plotly.js is embedded once, CSS and JS are inline, and a
+Content-Security-Policy forbids every network request (``default-src 'none'``).
+
+One module per concept: :mod:`.base` (escaping, number formatting, table and figure
+helpers, UI strings), :mod:`.overview`, :mod:`.profile` (incl. :func:`profile_page`),
+:mod:`.compare`, :mod:`.editions`, :mod:`.audit` (incl. :func:`audit_page`),
+:mod:`.methodology`, and :mod:`.page` (the assembly, :func:`render_report`).
+"""
+
+from .audit import audit_flags_table, audit_nodes_table, audit_page, audit_section
+from .base import CSP, PLOTLY_CONFIG, Fmt, chart_block, esc, json_for_html, notice_banner
+from .compare import compare_section
+from .editions import editions_section
+from .methodology import methodology_section
+from .overview import overview_section, ranking_table
+from .page import render_report
+from .profile import area_table, change_table, indicator_table, learn_table, profile, profile_page, standing_lists
+
+__all__ = ["esc", "json_for_html", "Fmt", "render_report", "notice_banner", "ranking_table", "chart_block",
+           "area_table", "indicator_table", "standing_lists", "change_table", "learn_table", "profile", "profile_page",
+           "compare_section", "editions_section", "methodology_section", "overview_section", "audit_section",
+           "audit_flags_table", "audit_nodes_table", "audit_page", "PLOTLY_CONFIG", "CSP"]
