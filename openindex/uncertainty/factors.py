@@ -115,6 +115,14 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
                                 value="" if value == "" else str(value)))
 
     n = fw.n_levels
+
+    def level_or_report(i: int, kind: str, value: Any, lowest: int, highest: int, what: str) -> int | None:
+        """The level number ``value`` names within [lowest, highest]; else report it (None)."""
+        level = _level_number(fw, value, lowest, highest)
+        if level is None:
+            add((i, kind, "level"), f"unknown level {value!r}; {what} {_level_options(fw, lowest, highest)}", value)
+        return level
+
     infos: list[FactorInfo] = []
     col = 0
     seen_keys: dict[tuple[Any, ...], int] = {}
@@ -128,10 +136,8 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
         dims = 1
         key: tuple[Any, ...] = (kind, i)
         if kind == "weights":
-            level = _level_number(fw, body.level, 1, n - 1)
+            level = level_or_report(i, kind, body.level, 1, n - 1, "weights vary at levels")
             if level is None:
-                add((i, kind, "level"), f"unknown level {body.level!r}; weights vary at levels "
-                    f"{_level_options(fw, 1, n - 1)}", body.level)
                 continue
             codes = fw.levels[level - 1]
             if body.sets is not None:
@@ -161,17 +167,13 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
                     add((i, kind, a, "params"), str(exc))
             probs = body.probs()
             if kind == "aggregate" and body.level is not None:
-                level = _level_number(fw, body.level, 2, n)
+                level = level_or_report(i, kind, body.level, 2, n, "aggregation levels are")
                 if level is None:
-                    add((i, kind, "level"), f"unknown level {body.level!r}; aggregation levels are "
-                        f"{_level_options(fw, 2, n)}", body.level)
                     continue
             key = (kind, level)
         elif kind == "exclude":
-            level = _level_number(fw, body.level, 1, n - 1)
+            level = level_or_report(i, kind, body.level, 1, n - 1, "nodes can be left out at levels")
             if level is None:
-                add((i, kind, "level"), f"unknown level {body.level!r}; nodes can be left out at levels "
-                    f"{_level_options(fw, 1, n - 1)}", body.level)
                 continue
             here = fw.levels[level - 1]
             siblings = {c for c in here if len(fw.children(fw.parent[c])) > 1}  # type: ignore[arg-type]
