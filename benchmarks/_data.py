@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import openindex as oi
-from openindex.dataset import Dataset
+from openindex.data.dataset import Dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 ASEM = ROOT.parent / "shared" / "datasets" / "asem"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from _data import asem, demo
 
-from openindex.audit import run_audit
-from openindex.pipeline import build
+from openindex.analysis.audit import run_audit
+from openindex.engine.build import build
 
 
 def _audit(get):

@@ -21,10 +21,10 @@ import tracemalloc
 
 from _data import asem, large
 
-from openindex.framework import with_settings
-from openindex.pipeline import build
-from openindex.spec import UncertaintySpec
-from openindex.uncertainty import evaluate, rank_intervals, replication_framework, sample_design
+from openindex.analysis.uncertainty import evaluate, rank_intervals, replication_framework, sample_design
+from openindex.engine.build import build
+from openindex.model.framework import with_settings
+from openindex.model.spec import UncertaintySpec
 
 RUNS = 10_000
 SLOW_SAMPLE = 50

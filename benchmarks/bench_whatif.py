@@ -1,8 +1,8 @@
 """What-if and self-assessment: batched evaluation against a loop of full builds.
 
 The gains of single moves are evaluated two ways on the demo network: the batched
-evaluator of :mod:`openindex.whatif` (each move's column computed once, every candidate
-aggregated in one batch), and a plain loop of :func:`openindex.pipeline.build` per move
+evaluator of :mod:`openindex.analysis.whatif` (each move's column computed once, every candidate
+aggregated in one batch), and a plain loop of :func:`openindex.engine.build.build` per move
 (what "a real rebuild per move" costs without batching; both give the same scores).
 """
 
@@ -15,10 +15,10 @@ import numpy as np
 from _data import demo
 
 import openindex as oi
+from openindex.analysis.whatif import _Search, apply_changes, change_set, gains, network_scenario
+from openindex.engine.build import build, score_against
 from openindex.io import save_workbook
-from openindex.pipeline import build, score_against
-from openindex.whatif import _Search, apply_changes, change_set, gains, network_scenario
-from openindex.workbook import template_workbook
+from openindex.selfassess.workbook import template_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +63,7 @@ def _change_set(which: str, target: str):
 
 def _exact_throughput():
     """20,000 three-step sets of the demo network (the default exact-search limit), from the column cache."""
-    from openindex.whatif import _state_chunks
+    from openindex.analysis.whatif import _state_chunks
 
     _, _, net, unit = _network("demo")
     search = _Search(network_scenario(net, unit), "next-rank")

@@ -9,9 +9,7 @@ The public API::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .audit import (
+from openindex.analysis.audit import (
     Audit,
     AuditRules,
     audit_flags,
@@ -22,12 +20,7 @@ from .audit import (
     pca_eigen,
     run_audit,
 )
-from .dataset import Dataset
-from .errors import DataError, FrameworkError, InputError, MethodError, OpenIndexError, Problem
-from .framework import Framework, parse_framework, with_settings
-from .io import read_framework, read_table
-from .spec import UncertaintySpec
-from .uncertainty import (
+from openindex.analysis.uncertainty import (
     Design,
     Replications,
     UncertaintyResult,
@@ -40,7 +33,13 @@ from .uncertainty import (
     sample_design,
     sobol_index,
 )
-from .validate import load_dataset, read_dataset
+from openindex.data.dataset import Dataset
+from openindex.data.validate import load_dataset, read_dataset
+from openindex.errors import DataError, FrameworkError, InputError, MethodError, OpenIndexError, Problem
+from openindex.io import read_framework, read_table
+from openindex.model.framework import Framework, parse_framework, with_settings
+from openindex.model.spec import UncertaintySpec
+from openindex.version import __version__
 
 __all__ = [
     "__version__",

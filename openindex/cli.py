@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from . import __version__
-from .errors import InputError, OpenIndexError, problems_to_csv
+from openindex.errors import InputError, OpenIndexError, problems_to_csv
+from openindex.version import __version__
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _export_problems(args: argparse.Namespace, exc: InputError) -> None:
     target = getattr(args, "problems", None)
     if target:
-        from .io import write_text
+        from openindex.io import write_text
 
         write_text(target, problems_to_csv(exc.problems))
         print(f"problems written to {target}", file=sys.stderr)
@@ -213,8 +213,8 @@ def _export_problems(args: argparse.Namespace, exc: InputError) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .io import read_framework, write_text
-    from .validate import coverage_summary, read_dataset
+    from openindex.data.validate import coverage_summary, read_dataset
+    from openindex.io import read_framework, write_text
 
     fw = read_framework(args.framework)
     print(f"{args.framework}: {fw.name}")
@@ -228,7 +228,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for line in coverage_summary(ds, fw).splitlines():
             print(f"  {line}")
         if args.problems:
-            from .errors import problems_to_csv
+            from openindex.errors import problems_to_csv
 
             write_text(args.problems, problems_to_csv(ds.warnings))
     print("valid")
@@ -237,7 +237,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
     """``["a.b=1", "c=zscore"]`` -> ``{"a.b": 1, "c": "zscore"}`` (values read as YAML scalars)."""
-    from .io import load_yaml_text
+    from openindex.io import load_yaml_text
 
     out: dict[str, Any] = {}
     for pair in pairs:
@@ -253,8 +253,8 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
 
 def _framework_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """The framework named on the command line, with its ``--set`` overrides applied."""
-    from .framework import with_settings
-    from .io import read_framework
+    from openindex.io import read_framework
+    from openindex.model.framework import with_settings
 
     settings = parse_settings(getattr(args, "settings", []) or [])
     fw = read_framework(args.framework)
@@ -263,16 +263,16 @@ def _framework_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]
 
 def _data_from_args(args: argparse.Namespace, fw: Any) -> tuple[Any, dict[str, Any]]:
     """The validated dataset named on the command line and its sidecar metadata (the synthetic notice)."""
-    from .io import read_data_meta
-    from .validate import read_dataset
+    from openindex.data.validate import read_dataset
+    from openindex.io import read_data_meta
 
     return read_dataset(args.data, fw, sheet=args.sheet), read_data_meta(args.data)
 
 
 def _manifest(args: argparse.Namespace, result: Any, settings: dict[str, Any], meta: dict[str, Any],
               command: str) -> dict[str, Any]:
-    from .io import sha256_file
-    from .manifest import run_manifest
+    from openindex.engine.manifest import run_manifest
+    from openindex.io import sha256_file
 
     return run_manifest(result, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
                         data_path=args.data, data_sha256=result.input_dataset.sha256, settings=settings,
@@ -285,8 +285,8 @@ def _print_notice(meta: dict[str, Any]) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .outputs import write_run
-    from .pipeline import build
+    from openindex.engine.build import build
+    from openindex.report.outputs import write_run
 
     fw, settings = _framework_from_args(args)
     ds, meta = _data_from_args(args, fw)
@@ -303,7 +303,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _write_report(fw: Any, ds: Any, result: Any, manifest: Any, meta: Any, out: str, *, options: Any = None,
                   intervals: Any = None, intervals_source: str = "") -> dict[str, Path]:
     """Build the earlier editions and write report.html and results.xlsx (see openindex.report.build)."""
-    from .report.build import build_editions, report_data, write_report
+    from openindex.report.build import build_editions, report_data, write_report
 
     editions, skipped = build_editions(fw, ds, result.edition, current=result)
     data = report_data(result, editions=editions, skipped=skipped, manifest=manifest, meta=meta, options=options,
@@ -312,8 +312,8 @@ def _write_report(fw: Any, ds: Any, result: Any, manifest: Any, meta: Any, out: 
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .pipeline import build
-    from .report.build import ReportOptions, read_intervals
+    from openindex.engine.build import build
+    from openindex.report.build import ReportOptions, read_intervals
 
     fw, settings = _framework_from_args(args)
     options = ReportOptions(title=args.title or "", lang=args.lang, no_ranks=args.no_ranks,
@@ -362,10 +362,10 @@ def _print_run(result: Any, meta: dict[str, Any], top: int) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .audit import run_audit
-    from .io import write_csv, write_text
-    from .pipeline import build
-    from .report import audit_page
+    from openindex.analysis.audit import run_audit
+    from openindex.engine.build import build
+    from openindex.io import write_csv, write_text
+    from openindex.report import audit_page
 
     fw, _ = _framework_from_args(args)
     ds, meta = _data_from_args(args, fw)
@@ -384,8 +384,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_uncertainty(args: argparse.Namespace) -> int:
     import time
 
-    from .io import read_factors, sha256_file, write_csv, write_json, write_parquet
-    from .uncertainty import resolve_factors, run_uncertainty
+    from openindex.analysis.uncertainty import resolve_factors, run_uncertainty
+    from openindex.io import read_factors, sha256_file, write_csv, write_json, write_parquet
 
     for flag, value, least in (("--runs", args.runs, 1), ("--sobol", args.sobol, 2), ("--workers", args.workers, 1),
                                ("--chunk-size", args.chunk_size, 1), ("--top", args.top, 0)):
@@ -468,7 +468,7 @@ def _print_uncertainty(res: Any, names: list[str], seed: int, meta: dict[str, An
                   f"ST {row.ST:6.3f} +/- {row.ST_conf:5.3f}")
     ro = res.remove_one
     if len(ro):
-        from .uncertainty import remove_one_summary
+        from openindex.analysis.uncertainty import remove_one_summary
 
         worst = remove_one_summary(ro).sort_values("mean_abs_shift", ascending=False, kind="stable").head(3)
         print("\nremove-one: largest mean absolute rank shifts: " + ", ".join(
@@ -476,8 +476,8 @@ def _print_uncertainty(res: Any, names: list[str], seed: int, meta: dict[str, An
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .io import write_text
-    from .schema import framework_schema_json
+    from openindex.io import write_text
+    from openindex.model.schema import framework_schema_json
 
     path = write_text(args.out, framework_schema_json())
     print(f"schema written to {path}")
@@ -485,9 +485,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_import_coinr(args: argparse.Namespace) -> int:
-    from .coinr import data_from_idata, framework_from_imeta
-    from .io import read_csv_frame, read_framework, write_csv, write_text
-    from .validate import read_dataset
+    from openindex.data.coinr import data_from_idata, framework_from_imeta
+    from openindex.data.validate import read_dataset
+    from openindex.io import read_csv_frame, read_framework, write_csv, write_text
 
     imeta = read_csv_frame(args.imeta)
     idata = read_csv_frame(args.idata)
@@ -506,7 +506,7 @@ def cmd_import_coinr(args: argparse.Namespace) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from .registry import STEP_MODULES, registry_for
+    from openindex.methods.registry import STEP_MODULES, registry_for
 
     steps = [args.step] if args.step else list(STEP_MODULES)
     for step in steps:
@@ -527,10 +527,10 @@ def _fmt(v: Any) -> str:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from .io import read_data_meta, save_workbook
-    from .report.build import LANGUAGES
-    from .validate import read_dataset
-    from .workbook import template_workbook
+    from openindex.data.validate import read_dataset
+    from openindex.io import read_data_meta, save_workbook
+    from openindex.report.build import LANGUAGES
+    from openindex.selfassess.workbook import template_workbook
 
     if args.lang not in LANGUAGES:
         raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{args.lang}'")
@@ -552,11 +552,12 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_self_assess(args: argparse.Namespace) -> int:
-    from .io import load_workbook, read_data_meta, sha256_file, write_csv, write_json, write_text
-    from .manifest import run_manifest
-    from .pipeline import build
-    from .report.build import LANGUAGES
-    from .selfassess import (
+    from openindex.data.validate import read_dataset
+    from openindex.engine.build import build
+    from openindex.engine.manifest import run_manifest
+    from openindex.io import load_workbook, read_data_meta, sha256_file, write_csv, write_json, write_text
+    from openindex.report.build import LANGUAGES
+    from openindex.selfassess.score import (
         assess,
         completeness,
         completeness_section,
@@ -567,8 +568,7 @@ def cmd_self_assess(args: argparse.Namespace) -> int:
         unit_scores,
         whatif_section,
     )
-    from .validate import read_dataset
-    from .workbook import framework_sha256
+    from openindex.selfassess.workbook import framework_sha256
 
     if args.lang is not None and args.lang not in LANGUAGES:
         raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{args.lang}'")
@@ -606,7 +606,7 @@ def cmd_self_assess(args: argparse.Namespace) -> int:
              write_csv(out / "change_sets.csv", _sets_frame(sets)),
              write_json(out / "manifest.json", manifest)]
     if args.problems:
-        from .errors import problems_to_csv
+        from openindex.errors import problems_to_csv
 
         paths.append(write_text(args.problems, problems_to_csv(sa.warnings)))
     _print_notice(meta)
@@ -631,7 +631,7 @@ def _peer_label(data: Any, unit: str) -> str:
 
 def _whatif(network: Any, sa: Any, peer_group: str | None, limit: int, *, fixed: bool) -> tuple[Any, list[Any]]:
     """Gains and the change sets of every target that applies (self-assessment: network held fixed)."""
-    from .whatif import TARGETS, applicable, change_set, fixed_scenario, gains
+    from openindex.analysis.whatif import TARGETS, applicable, change_set, fixed_scenario, gains
 
     if limit < 0:
         raise OpenIndexError(f"--limit must be at least 0; got {limit}")
@@ -673,11 +673,11 @@ def _print_sets(sets: list[Any]) -> None:
 
 
 def cmd_whatif(args: argparse.Namespace) -> int:
-    from .io import write_csv, write_json, write_text
-    from .pipeline import build
-    from .report.build import LANGUAGES
-    from .selfassess import profile_html, report_for, whatif_section
-    from .whatif import change_set, gains, network_scenario
+    from openindex.analysis.whatif import change_set, gains, network_scenario
+    from openindex.engine.build import build
+    from openindex.io import write_csv, write_json, write_text
+    from openindex.report.build import LANGUAGES
+    from openindex.selfassess.score import profile_html, report_for, whatif_section
 
     if args.lang not in LANGUAGES:
         raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{args.lang}'")

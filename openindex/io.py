@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .errors import DataError, FrameworkError, InputError, Problem
-from .framework import Framework, parse_framework
+from openindex.errors import DataError, FrameworkError, InputError, Problem
+from openindex.model.framework import Framework, parse_framework
 
 __all__ = [
     "YamlLoader",
@@ -142,7 +142,7 @@ def _walk_yaml(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ..
 
 
 def read_framework(path: str | Path) -> Framework:
-    """Read and validate a framework YAML file (see :mod:`openindex.framework`)."""
+    """Read and validate a framework YAML file (see :mod:`openindex.model.framework`)."""
     data, lines = read_yaml(path)
     return parse_framework(data, source=str(path), lines=lines)
 
@@ -422,8 +422,8 @@ def read_factors(path: str | Path) -> tuple[Any, dict[tuple[Any, ...], int], tup
     """
     import pydantic
 
-    from .framework import _is_pydantic_tag, _location, _pydantic_message
-    from .spec import UncertaintySpec
+    from openindex.model.framework import _is_pydantic_tag, _location, _pydantic_message
+    from openindex.model.spec import UncertaintySpec
 
     data, lines = read_yaml(path)
     prefix: tuple[Any, ...] = ()

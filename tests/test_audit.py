@@ -11,7 +11,7 @@ import pytest
 import scipy.stats
 
 import openindex as oi
-from openindex.audit import (
+from openindex.analysis.audit import (
     AuditRules,
     audit_flags,
     corr_test,
@@ -29,8 +29,8 @@ from openindex.audit import (
     run_audit,
 )
 from openindex.cli import main
+from openindex.engine.build import build
 from openindex.errors import MethodError
-from openindex.pipeline import build
 from openindex.report import audit_page, correlation_heatmap, importance_chart
 
 from .conftest import ROOT

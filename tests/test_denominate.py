@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from openindex import denominate as dn
 from openindex.errors import DegenerateInputError, MethodError
-from openindex.registry import registry_for
+from openindex.methods import denominate as dn
+from openindex.methods.registry import registry_for
 
 nan = np.nan
 

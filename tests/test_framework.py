@@ -104,7 +104,7 @@ def test_default_framework_counts():
 
 
 def test_committed_schema_is_current():
-    from openindex.schema import framework_schema_json
+    from openindex.model.schema import framework_schema_json
 
     committed = (ROOT / "indicators" / "framework.schema.json").read_text(encoding="utf-8")
     assert committed == framework_schema_json(), "run `make schema` and commit indicators/framework.schema.json"

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 
-from openindex import impute as im
 from openindex.errors import MethodError
-from openindex.registry import registry_for
+from openindex.methods import impute as im
+from openindex.methods.registry import registry_for
 
 nan = np.nan
 

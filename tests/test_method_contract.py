@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from openindex.registry import registry_for
-from openindex.treat import Treated
+from openindex.methods.registry import registry_for
+from openindex.methods.treat import Treated
 
 FAMILIES = ("denominate", "impute", "treat", "normalise", "weight", "aggregate")
 CASES = [(fam, name) for fam in FAMILIES for name in registry_for(fam)]
@@ -331,7 +331,7 @@ def test_reference_batched_equals_stacked(fam: str, name: str) -> None:
 
 def test_reference_bounds_are_fixed() -> None:
     """A unit beyond the reference's range scores beyond [low, high]; the reference decides the bounds."""
-    from openindex.normalise import minmax, percentile, rank
+    from openindex.methods.normalise import minmax, percentile, rank
 
     ref = np.array([[0.0], [5.0], [10.0]])
     assert_allclose(minmax(np.array([[15.0], [5.0]]), reference=ref), [[150.0], [50.0]])

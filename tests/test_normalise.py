@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 
-from openindex import normalise as nz
 from openindex.errors import DegenerateInputError
-from openindex.registry import registry_for
+from openindex.methods import normalise as nz
+from openindex.methods.registry import registry_for
 
 nan = np.nan
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from openindex import MethodError
-from openindex.peers import PeerGroup, peer_matrix, peer_statistics
+from openindex.model.peers import PeerGroup, peer_matrix, peer_statistics
 
 UNITS = pd.DataFrame({
     "unit": ["A", "B", "C", "D", "E"],

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from openindex import MethodError, parse_framework
-from openindex.dataset import Dataset
-from openindex.pipeline import build
+from openindex.data.dataset import Dataset
+from openindex.engine.build import build
 
 RAW = np.array([
     # x1(+)  x2(-)  x3(+)  x4(+)  x5(-)  x6(+)

@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_array_equal
 
 from openindex.errors import MethodError
-from openindex.rank import rank_desc, rank_within_groups, snap_ties
+from openindex.methods.rank import rank_desc, rank_within_groups, snap_ties
 
 nan = np.nan
 

@@ -21,10 +21,11 @@ import yaml
 
 from openindex import parse_framework
 from openindex.cli import main
-from openindex.dataset import Dataset
+from openindex.data.dataset import Dataset
+from openindex.data.validate import load_dataset, read_dataset
+from openindex.engine.build import build
 from openindex.errors import DataError, FrameworkError, MethodError, OpenIndexError
 from openindex.io import load_yaml_text, read_data_meta
-from openindex.pipeline import build
 from openindex.report import tables as T
 from openindex.report.build import (
     LANGUAGES,
@@ -54,7 +55,6 @@ from openindex.report.render import (
     render_report,
     standing_lists,
 )
-from openindex.validate import load_dataset, read_dataset
 
 from .conftest import ROOT, TINY_YAML
 
@@ -326,7 +326,7 @@ def test_methodology_lists_excluded_units_and_indicators():
     fw = _tiny_framework()
     csv = TWO_EDITIONS_CSV.replace("EEE,Epsilon,2025,80000,South,35000,,8,45,8,adopted",
                                    "EEE,Epsilon,2025,80000,South,,,,45,,")
-    from openindex.framework import with_settings
+    from openindex.model.framework import with_settings
 
     fw = with_settings(fw, {"build.screen.min_coverage": 0.5})
     data = build_report(fw, _dataset(fw, csv))
@@ -431,12 +431,13 @@ def test_report_without_audit_or_with_a_failed_audit(tiny, monkeypatch):
     assert data.audit is None and 'id="audit"' not in page and 'data-view="audit"' not in page
     assert not [k for k in _script_json(page)["figures"] if k.startswith("audit")]
 
-    import openindex.audit
 
     def fail(result, **kw):
         raise MethodError("no aggregate with two components")
 
-    monkeypatch.setattr(openindex.audit, "run_audit", fail)
+    import openindex.analysis.audit
+
+    monkeypatch.setattr(openindex.analysis.audit, "run_audit", fail)
     data = report_data(tiny.result, editions=tiny.editions)
     assert data.audit is None and data.audit_error == "no aggregate with two components"
     assert ('<h2 id="audit-h">Statistical audit</h2><p class="none">The audit could not be run: no aggregate with '
@@ -627,7 +628,7 @@ def test_report_without_peer_groups_or_history():
 
 def test_report_with_zscores_and_themes_level():
     fw = _tiny_framework()
-    from openindex.framework import with_settings
+    from openindex.model.framework import with_settings
 
     fw = with_settings(fw, {"build.normalise.method": "zscore"})
     data = build_report(fw, _dataset(fw, TWO_EDITIONS_CSV))

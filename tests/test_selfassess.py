@@ -12,13 +12,13 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import openindex as oi
 from openindex.cli import main
+from openindex.engine.build import build, score_against
 from openindex.errors import DataError, MethodError
-from openindex.framework import with_settings
 from openindex.io import load_workbook, save_workbook
-from openindex.pipeline import build, score_against
-from openindex.rank import snap_ties
-from openindex.selfassess import assess, completeness, joined, read_workbook
-from openindex.workbook import answer_labels, fill_cells, template_workbook
+from openindex.methods.rank import snap_ties
+from openindex.model.framework import with_settings
+from openindex.selfassess.score import assess, completeness, joined, read_workbook
+from openindex.selfassess.workbook import answer_labels, fill_cells, template_workbook
 
 from .conftest import ICC_FILES, OPEN_FILES
 

@@ -7,8 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from openindex.errors import MethodError
-from openindex.sensitivity import (
+from openindex.analysis.sensitivity import (
     analyze,
     group_names,
     ishigami,
@@ -17,6 +16,7 @@ from openindex.sensitivity import (
     sobol_g,
     sobol_g_indices,
 )
+from openindex.errors import MethodError
 
 ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
 

@@ -9,10 +9,10 @@ import pytest
 import scipy.stats
 from numpy.testing import assert_allclose, assert_array_equal
 
-from openindex import treat as tr
-from openindex._stats import skew_kurt
 from openindex.errors import MethodError
-from openindex.registry import registry_for
+from openindex.methods import treat as tr
+from openindex.methods.registry import registry_for
+from openindex.methods.stats import skew_kurt
 
 nan = np.nan
 

@@ -13,12 +13,7 @@ import pytest
 import yaml
 
 from openindex import FrameworkError, MethodError, parse_framework
-from openindex.cli import main
-from openindex.dataset import Dataset
-from openindex.io import read_factors
-from openindex.pipeline import build
-from openindex.spec import UncertaintySpec
-from openindex.uncertainty import (
+from openindex.analysis.uncertainty import (
     _quantiles,
     evaluate,
     map_design,
@@ -33,6 +28,11 @@ from openindex.uncertainty import (
     sample_design,
     sobol_index,
 )
+from openindex.cli import main
+from openindex.data.dataset import Dataset
+from openindex.engine.build import build
+from openindex.io import read_factors
+from openindex.model.spec import UncertaintySpec
 
 from .conftest import ROOT, TINY_CSV, TINY_YAML
 

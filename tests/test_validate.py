@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from openindex import read_dataset, read_framework
-from openindex.validate import detect_layout
+from openindex.data.validate import detect_layout
 
 from .conftest import TINY_CSV
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 
-from openindex import weight as wt
 from openindex.errors import DegenerateInputError, MethodError
-from openindex.registry import registry_for
+from openindex.methods import weight as wt
+from openindex.methods.registry import registry_for
 
 nan = np.nan
 

@@ -12,12 +12,7 @@ import yaml
 from numpy.testing import assert_allclose
 
 import openindex as oi
-from openindex.cli import main
-from openindex.errors import OpenIndexError
-from openindex.framework import parse_framework, with_settings
-from openindex.pipeline import build, score_against
-from openindex.selfassess import joined
-from openindex.whatif import (
+from openindex.analysis.whatif import (
     _states,
     apply_changes,
     change_set,
@@ -26,6 +21,11 @@ from openindex.whatif import (
     gains,
     network_scenario,
 )
+from openindex.cli import main
+from openindex.engine.build import build, score_against
+from openindex.errors import OpenIndexError
+from openindex.model.framework import parse_framework, with_settings
+from openindex.selfassess.score import joined
 
 from .conftest import ICC_FILES, OPEN_FILES, TINY_CSV, TINY_YAML
 

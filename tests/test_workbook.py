@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from openindex.cli import main
-from openindex.framework import parse_framework
 from openindex.io import load_workbook, save_workbook, sha256_file
-from openindex.workbook import (
+from openindex.model.framework import parse_framework
+from openindex.selfassess.workbook import (
     FIRST_ROW,
     INLINE_LIMIT,
     LISTS,

@@ -9,14 +9,14 @@ included) turns it into one self-contained page. Typical use::
     data = build_report(framework, dataset, options=ReportOptions(lang="fr"))
     write_report(data, "reports/demo")          # report.html (with its audit tab), results.xlsx
 
-    from openindex.audit import run_audit
+    from openindex.analysis.audit import run_audit
     from openindex.report import audit_page
     html = audit_page(run_audit(result))        # the standalone audit.html of `openindex audit`
 """
 
 from __future__ import annotations
 
-from .build import (
+from openindex.report.build import (
     LANGUAGES,
     ReportData,
     ReportOptions,
@@ -26,7 +26,7 @@ from .build import (
     report_data,
     write_report,
 )
-from .figures import (
+from openindex.report.figures import (
     compare_bars,
     correlation_heatmap,
     coverage_bars,
@@ -37,7 +37,7 @@ from .figures import (
     theme_dots,
     weights_sunburst,
 )
-from .render import audit_page, render_report
+from openindex.report.render import audit_page, render_report
 
 __all__ = [
     "LANGUAGES",

@@ -22,17 +22,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import MethodError, OpenIndexError
-from . import figures as F
-from . import tables as T
+from openindex.errors import MethodError, OpenIndexError
+from openindex.report import figures as F
+from openindex.report import tables as T
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from ..audit import Audit
-    from ..dataset import Dataset
-    from ..framework import Framework
-    from ..result import Result
+    from openindex.analysis.audit import Audit
+    from openindex.data.dataset import Dataset
+    from openindex.engine.result import Result
+    from openindex.model.framework import Framework
 
 __all__ = ["LANGUAGES", "ReportOptions", "ReportData", "load_strings", "build_editions", "report_data",
            "build_report", "read_intervals", "write_report", "results_sheets", "audit_nodes"]
@@ -65,7 +65,7 @@ class ReportOptions:
     n_areas, n_cities : int
         Cities to learn from: how many weak areas, how many cities per area.
     audit : bool
-        Add the statistical audit (:func:`openindex.audit.run_audit` of the current
+        Add the statistical audit (:func:`openindex.analysis.audit.run_audit` of the current
         edition) as a tab of the report.
     """
 
@@ -94,7 +94,7 @@ class ReportOptions:
         if self.peer_group == "":
             return None
         if self.peer_group not in groups:
-            from ..registry import did_you_mean
+            from openindex.methods.registry import did_you_mean
 
             raise OpenIndexError(f"unknown peer group '{self.peer_group}'.{did_you_mean(self.peer_group, groups)} "
                                  f"The framework defines: {', '.join(groups) or 'none'}")
@@ -174,7 +174,7 @@ class ReportData:
 
 def load_strings(lang: str) -> dict[str, str]:
     """The UI strings of ``lang`` (``templates/i18n/<lang>.json``)."""
-    from ..io import read_resource
+    from openindex.io import read_resource
 
     if lang not in LANGUAGES:
         raise OpenIndexError(f"no UI strings for language '{lang}'; available: {', '.join(LANGUAGES)}")
@@ -186,10 +186,10 @@ def build_editions(framework: Framework, dataset: Dataset, edition: int | None =
     """Build ``edition`` (default the latest) and every earlier edition of the data.
 
     An earlier edition that cannot be built (a method error on its data) is skipped
-    with the reason; the current one raises as :func:`~openindex.pipeline.build` does.
+    with the reason; the current one raises as :func:`~openindex.engine.build.build` does.
     ``current``, when given, is the current edition already built (it is not rebuilt).
     """
-    from ..pipeline import build
+    from openindex.engine.build import build
 
     if current is None:
         current = build(framework, dataset, edition=edition)
@@ -206,8 +206,8 @@ def build_editions(framework: Framework, dataset: Dataset, edition: int | None =
 
 def read_intervals(directory: str | Path) -> tuple[pd.DataFrame, str]:
     """``rank_intervals.csv`` of an uncertainty run folder, and its path as text."""
-    from ..errors import DataError, Problem
-    from ..io import read_csv_frame
+    from openindex.errors import DataError, Problem
+    from openindex.io import read_csv_frame
 
     path = Path(directory) / "rank_intervals.csv"
     if not Path(directory).is_dir():
@@ -236,7 +236,7 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
     skipped : tuple
         Earlier editions that could not be built: ``(edition, reason)``.
     manifest : mapping, optional
-        The run manifest (:func:`openindex.manifest.run_manifest`); one is made when absent.
+        The run manifest (:func:`openindex.engine.manifest.run_manifest`); one is made when absent.
     meta : mapping, optional
         The data sidecar (:func:`openindex.io.read_data_meta`): title, notice, sources.
     intervals : DataFrame, optional
@@ -244,7 +244,7 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
         ``result`` with :func:`openindex.report.tables.align_intervals`.
     options : ReportOptions, optional
     """
-    from ..manifest import run_manifest
+    from openindex.engine.manifest import run_manifest
 
     options = options or ReportOptions()
     fw = result.framework
@@ -284,7 +284,7 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
 
 def _audit(result: Result) -> dict[str, Any]:
     """The audit of ``result`` as ``ReportData`` fields; a method error is reported, not raised."""
-    from ..audit import run_audit
+    from openindex.analysis.audit import run_audit
 
     try:
         return {"audit": run_audit(result)}
@@ -431,7 +431,7 @@ def results_sheets(data: ReportData) -> tuple[dict[str, pd.DataFrame], dict[str,
 
     With ``no_ranks`` every rank column and the ranks sheet are left out.
     """
-    from ..outputs import stage_sheets
+    from openindex.report.outputs import stage_sheets
 
     result = data.result
     base, highlight = stage_sheets(result, data.manifest)
@@ -464,8 +464,8 @@ def results_sheets(data: ReportData) -> tuple[dict[str, pd.DataFrame], dict[str,
 def write_report(data: ReportData, out: str | Path, *, html: str | None = None,
                  excel: bool = True) -> dict[str, Path]:
     """Write ``report.html`` (and ``results.xlsx``) into folder ``out``; return their paths by name."""
-    from ..io import write_text, write_workbook
-    from .render import render_report
+    from openindex.io import write_text, write_workbook
+    from openindex.report.render import render_report
 
     out = Path(out)
     paths = {"report": write_text(out / "report.html", html if html is not None else render_report(data))}

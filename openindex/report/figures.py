@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..errors import MethodError
+from openindex.errors import MethodError
 
 __all__ = ["CORRELATION_SCALE", "OKABE_ITO", "correlation_heatmap", "importance_chart"]
 
@@ -60,9 +60,9 @@ def correlation_heatmap(frame: pd.DataFrame, node: str, *, method: str = "pearso
     Parameters
     ----------
     frame : DataFrame
-        The correlation table of :func:`openindex.audit.correlations`
+        The correlation table of :func:`openindex.analysis.audit.correlations`
         (``stage, level, x, y, method, r, p, n``); the matrix is that of
-        :func:`openindex.audit.correlation_matrix`.
+        :func:`openindex.analysis.audit.correlation_matrix`.
     node : str
         Code of an aggregate node.
     method : {"pearson", "spearman"}
@@ -89,7 +89,7 @@ def correlation_heatmap(frame: pd.DataFrame, node: str, *, method: str = "pearso
     MethodError
         When the table holds no correlation with ``node`` for ``method``.
     """
-    from ..audit import correlation_matrix
+    from openindex.analysis.audit import correlation_matrix
 
     codes, r, p, n = correlation_matrix(frame, node, method=method)
     k = len(codes)
@@ -135,7 +135,7 @@ def importance_chart(frame: pd.DataFrame, *, names: Mapping[str, str] | None = N
     Parameters
     ----------
     frame : DataFrame
-        The importance table of :func:`openindex.audit.importance` (``node, child,
+        The importance table of :func:`openindex.analysis.audit.importance` (``node, child,
         weight, r2_share, S_share, ratio_S, ...``).
     names : mapping, optional
         Code -> name, shown in the hover texts (and on the axis with ``by_name``).

@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, Problem
+from openindex.errors import DataError, Problem
 
 if TYPE_CHECKING:
-    from ..framework import Framework
-    from ..result import Result
+    from openindex.engine.result import Result
+    from openindex.model.framework import Framework
 
 __all__ = [
     "INTERVAL_COLUMNS",
@@ -268,7 +268,7 @@ def learn_frame(result: Result, nodes: pd.DataFrame, peer_group: str | None = No
         ``unit, area, gap, area_score, order, other, other_name, other_score, scope`` with
         ``scope`` ``"peer"`` or ``"network"``; one row per suggested city.
     """
-    from ..peers import peer_matrix
+    from openindex.model.peers import peer_matrix
 
     fw = result.framework
     units = list(result.units)
@@ -516,7 +516,7 @@ def peer_group_frame(result: Result) -> pd.DataFrame:
     One row per group label (units without a group are counted under label ``""``);
     nearest-neighbour definitions have one row (label ``"k nearest"``).
     """
-    from ..peers import peer_matrix
+    from openindex.model.peers import peer_matrix
 
     rows = []
     for g in result.framework.model.peer_groups:

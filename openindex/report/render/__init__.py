@@ -21,14 +21,22 @@ helpers, UI strings), :mod:`.overview`, :mod:`.profile` (incl. :func:`profile_pa
 :mod:`.methodology`, and :mod:`.page` (the assembly, :func:`render_report`).
 """
 
-from .audit import audit_flags_table, audit_nodes_table, audit_page, audit_section
-from .base import CSP, PLOTLY_CONFIG, Fmt, chart_block, esc, json_for_html, notice_banner
-from .compare import compare_section
-from .editions import editions_section
-from .methodology import methodology_section
-from .overview import overview_section, ranking_table
-from .page import render_report
-from .profile import area_table, change_table, indicator_table, learn_table, profile, profile_page, standing_lists
+from openindex.report.render.audit import audit_flags_table, audit_nodes_table, audit_page, audit_section
+from openindex.report.render.base import CSP, PLOTLY_CONFIG, Fmt, chart_block, esc, json_for_html, notice_banner
+from openindex.report.render.compare import compare_section
+from openindex.report.render.editions import editions_section
+from openindex.report.render.methodology import methodology_section
+from openindex.report.render.overview import overview_section, ranking_table
+from openindex.report.render.page import render_report
+from openindex.report.render.profile import (
+           area_table,
+           change_table,
+           indicator_table,
+           learn_table,
+           profile,
+           profile_page,
+           standing_lists,
+)
 
 __all__ = ["esc", "json_for_html", "Fmt", "render_report", "notice_banner", "ranking_table", "chart_block",
            "area_table", "indicator_table", "standing_lists", "change_table", "learn_table", "profile", "profile_page",

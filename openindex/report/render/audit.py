@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .base import _Ctx, _records, _rows, _table, _td, _th, _tree, chart_block, esc
+from openindex.report.render.base import _Ctx, _records, _rows, _table, _td, _th, _tree, chart_block, esc
 
 if TYPE_CHECKING:
-    from ...audit import Audit
-    from ..build import ReportData
+    from openindex.analysis.audit import Audit
+    from openindex.report.build import ReportData
 
 
 def _sev(c: _Ctx, severity: str) -> str:
@@ -131,7 +131,7 @@ def audit_nodes_table(data: ReportData) -> str:
 
 def _correlation_table(data: ReportData, node: str) -> str:
     """The correlation matrix of a node's components and the node (the data table of its heatmap)."""
-    from ...audit import correlation_matrix
+    from openindex.analysis.audit import correlation_matrix
 
     c = _Ctx(data)
     audit = data.audit
@@ -164,7 +164,7 @@ def _importance_table(data: ReportData) -> str:
 
 def _correlation_panels(data: ReportData) -> str:
     """A node selector and, per aggregate node, its heatmap, data table and findings (one shown at a time)."""
-    from ..build import audit_nodes
+    from openindex.report.build import audit_nodes
 
     c = _Ctx(data)
     audit = data.audit
@@ -282,7 +282,7 @@ def audit_page(audit: Audit, *, notice: str = "", title: str = "") -> str:
     Parameters
     ----------
     audit : Audit
-        From :func:`openindex.audit.run_audit`.
+        From :func:`openindex.analysis.audit.run_audit`.
     notice : str
         A data notice shown at the top (e.g. "Synthetic demonstration data").
     title : str
@@ -297,7 +297,7 @@ def audit_page(audit: Audit, *, notice: str = "", title: str = "") -> str:
 
     from plotly.offline import get_plotlyjs
 
-    from ..figures import correlation_heatmap, importance_chart
+    from openindex.report.figures import correlation_heatmap, importance_chart
 
     result = audit.result
     fw = result.framework

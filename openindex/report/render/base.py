@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from ..build import ReportData
+    from openindex.report.build import ReportData
 
 
 #: plotly config: nothing remote (no logo link, no MathJax, no cloud link), a local PNG download
@@ -193,7 +193,7 @@ def chart_block(fig_id: str, caption: str, summary: str, table: str = "", *, tab
 
 
 def _tree(data: ReportData, min_level: int = 1) -> list[tuple[str, int]]:
-    from ..tables import tree_order
+    from openindex.report.tables import tree_order
 
     fw = data.framework
     return [(code, d) for code, d in tree_order(fw) if fw.level_of(code) >= min_level]

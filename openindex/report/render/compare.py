@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import _Ctx, chart_block, esc
+from openindex.report.render.base import _Ctx, chart_block, esc
 
 if TYPE_CHECKING:
-    from ..build import ReportData
+    from openindex.report.build import ReportData
 
 
 def compare_section(data: ReportData) -> str:
     """Two to four cities side by side, chosen in the page (the table is filled by the page script)."""
-    from ..build import compare_defaults
+    from openindex.report.build import compare_defaults
 
     c = _Ctx(data)
     units = list(data.result.units)

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import DASH, _arrow, _Ctx, _rows, _table, _td, _th, _v, chart_block, esc
+from openindex.report.render.base import DASH, _arrow, _Ctx, _rows, _table, _td, _th, _v, chart_block, esc
 
 if TYPE_CHECKING:
-    from ..build import ReportData
+    from openindex.report.build import ReportData
 
 
 def _comparability_list(data: ReportData) -> str:

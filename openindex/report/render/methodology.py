@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import DASH, _Ctx, _rows, _table, _td, _th, esc, notice_banner
-from .editions import _rule_arrows
-from .overview import _weights_table
+from openindex.report.render.base import DASH, _Ctx, _rows, _table, _td, _th, esc, notice_banner
+from openindex.report.render.editions import _rule_arrows
+from openindex.report.render.overview import _weights_table
 
 if TYPE_CHECKING:
-    from ..build import ReportData
+    from openindex.report.build import ReportData
 
 
 def _dl(items: Sequence[tuple[str, str]]) -> str:
@@ -26,7 +26,7 @@ def methodology_section(data: ReportData) -> str:
     man = data.manifest
     meta = data.meta
     lang = data.options.lang
-    from ..tables import translated
+    from openindex.report.tables import translated
 
     parts = ['<section id="methodology" class="view" aria-labelledby="methodology-h" hidden>',
              f'<h2 id="methodology-h">{c.t("nav_methodology")}</h2>']
@@ -65,7 +65,7 @@ def methodology_section(data: ReportData) -> str:
                      + "</ul>")
     # framework
     parts.append(f"<h3>{c.t('m_framework')}</h3>")
-    from ..tables import framework_name
+    from openindex.report.tables import framework_name
 
     ft = fw.model.translations.get(lang)
     desc = (ft.description if ft is not None else "") or fw.model.description

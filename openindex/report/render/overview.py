@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import DASH, _Ctx, _records, _rows, _table, _td, _th, _v, chart_block, esc
+from openindex.report.render.base import DASH, _Ctx, _records, _rows, _table, _td, _th, _v, chart_block, esc
 
 if TYPE_CHECKING:
-    from ..build import ReportData
+    from openindex.report.build import ReportData
 
 
 def ranking_table(data: ReportData) -> str:

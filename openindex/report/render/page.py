@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .audit import audit_section
-from .base import CSP, PLOTLY_CONFIG, _Ctx, esc, json_for_html, notice_banner
-from .compare import compare_section
-from .editions import editions_section
-from .methodology import methodology_section
-from .overview import overview_section
-from .profile import profiles_section
+from openindex.report.render.audit import audit_section
+from openindex.report.render.base import CSP, PLOTLY_CONFIG, _Ctx, esc, json_for_html, notice_banner
+from openindex.report.render.compare import compare_section
+from openindex.report.render.editions import editions_section
+from openindex.report.render.methodology import methodology_section
+from openindex.report.render.overview import overview_section
+from openindex.report.render.profile import profiles_section
 
 if TYPE_CHECKING:
-    from ..build import ReportData
+    from openindex.report.build import ReportData
 
 
 def _nav(data: ReportData) -> str:
@@ -31,8 +31,8 @@ def _nav(data: ReportData) -> str:
 
 def _script_data(data: ReportData) -> dict[str, Any]:
     """What the page script needs: figures, the compare data, a few strings, the plotly config."""
-    from ..figures import COMPARE_COLOURS
-    from ..tables import tree_order
+    from openindex.report.figures import COMPARE_COLOURS
+    from openindex.report.tables import tree_order
 
     fw = data.framework
     res = data.result
@@ -59,9 +59,9 @@ def render_report(data: ReportData) -> str:
     """The whole report as one HTML document (deterministic for identical input)."""
     from plotly.offline import get_plotlyjs
 
-    from ... import __version__
-    from ...io import read_resource
-    from ..tables import framework_name
+    from openindex.io import read_resource
+    from openindex.report.tables import framework_name
+    from openindex.version import __version__
 
     c = _Ctx(data)
     fw = data.framework

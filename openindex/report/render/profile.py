@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from string import Template
 from typing import TYPE_CHECKING, Any
 
-from .base import (
+from openindex.report.render.base import (
     CSP,
     DASH,
     PLOTLY_CONFIG,
@@ -30,7 +30,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..build import ReportData
+    from openindex.report.build import ReportData
 
 
 def area_table(data: ReportData, unit: str) -> str:
@@ -77,7 +77,7 @@ def indicator_table(data: ReportData, unit: str) -> str:
     f = c.fmt
     fw = data.framework
     lang = data.options.lang
-    from ..tables import translated
+    from openindex.report.tables import translated
 
     rows_of = data.of_unit("indicators", unit)
     peer = data.peer_group is not None
@@ -287,8 +287,8 @@ def profile_page(data: ReportData, i: int, *, title: str, subtitle: str = "", be
     """
     from plotly.offline import get_plotlyjs
 
-    from ... import __version__
-    from ...io import read_resource
+    from openindex.io import read_resource
+    from openindex.version import __version__
 
     c = _Ctx(data)
     notice = str(data.meta.get("notice") or data.manifest.get("data", {}).get("notice", "") or "")

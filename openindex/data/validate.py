@@ -1,0 +1,347 @@
+"""Data-against-framework checks: a data file becomes a Dataset, or one failure-case table.
+
+Two layouts are understood (the layout is detected from the header):
+
+* **wide** — one row per unit and edition, a column per indicator::
+
+      unit,name,edition,population,region,gdp,unemployment,...
+
+* **long** — one row per value::
+
+      unit,indicator,value[,edition][,name]
+
+  where ``indicator`` may also name an attribute (``population``...).
+
+Every problem is collected (pandera's "lazy" validation): missing or unknown
+columns, duplicate units within an edition, text in numeric cells (quoted),
+answers that are not among a question's options, non-positive denominators,
+units or indicators with no data at all. Only empty cells count as missing.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from openindex.data.dataset import Dataset
+from openindex.errors import DataError, Problem
+from openindex.io import Table, read_table, sha256_file
+from openindex.methods.registry import did_you_mean
+from openindex.model.framework import Framework
+
+__all__ = ["load_dataset", "read_dataset", "detect_layout", "coverage_summary"]
+
+LONG_COLUMNS = ("indicator", "value")
+
+
+def read_dataset(path: str, framework: Framework, *, sheet: str | None = None) -> Dataset:
+    """Read a data file and validate it against ``framework`` (see :func:`load_dataset`)."""
+    table = read_table(path, sheet=sheet)
+    return load_dataset(table, framework, sha256=sha256_file(path))
+
+
+def detect_layout(columns: list[str]) -> str:
+    """``"long"`` when the header has ``indicator`` and ``value`` columns, else ``"wide"``."""
+    return "long" if all(c in columns for c in LONG_COLUMNS) else "wide"
+
+
+def load_dataset(table: Table, framework: Framework, *, sha256: str = "") -> Dataset:
+    """Validate a table against a framework and build the :class:`Dataset`.
+
+    Raises
+    ------
+    DataError
+        With every problem found (severity ``error``); problems of severity
+        ``warning`` are kept in ``Dataset.warnings``.
+    """
+    checker = _Checker(table, framework)
+    dataset = checker.run(sha256)
+    errors = [p for p in checker.problems if p.severity == "error"]
+    if errors or dataset is None:
+        n = len(errors)
+        raise DataError(checker.problems, f"{table.file}: {n} problem{'s' * (n != 1)} in the data")
+    return dataset
+
+
+class _Checker:
+    def __init__(self, table: Table, framework: Framework) -> None:
+        self.t = table
+        self.fw = framework
+        self.cols = framework.model.data
+        self.problems: list[Problem] = []
+        self.absent: set[str] = set()  # indicators without a column (already an error)
+
+    # ---- reporting --------------------------------------------------------------------
+    def add(self, location: str, problem: str, *, unit: str = "", indicator: str = "", value: Any = "",
+            severity: str = "error") -> None:
+        self.problems.append(Problem(self.t.file, location, problem, unit, indicator,
+                                     "" if value is None else str(value), severity))
+
+    # ---- main -------------------------------------------------------------------------
+    def run(self, sha256: str) -> Dataset | None:
+        frame = self.t.frame
+        if frame.empty:
+            self.add("", "the file has a header but no data rows")
+            return None
+        columns = list(frame.columns)
+        if self.cols.unit not in columns:
+            hint = did_you_mean(self.cols.unit, columns)
+            self.add("header", f"no unit-code column '{self.cols.unit}'.{hint} The header has: "
+                     f"{', '.join(columns[:12])}{' ...' if len(columns) > 12 else ''}")
+            return None
+        if detect_layout(columns) == "long":
+            cells = self._from_long(frame)
+        else:
+            cells = self._from_wide(frame)
+        if cells is None:
+            return None
+        return self._build(*cells, sha256=sha256)
+
+    # ---- layouts -> per-row cells -----------------------------------------------------
+    def _from_wide(self, frame: pd.DataFrame):
+        fw, c = self.fw, self.cols
+        known = {c.unit, c.name, c.edition, *fw.attributes, *fw.indicators}
+        for col in frame.columns:
+            if col not in known:
+                options = [*fw.indicators, *fw.attributes]
+                self.add(f"header, column '{col}'",
+                         f"unknown column '{col}': not an indicator or attribute of the framework."
+                         f"{did_you_mean(col, options)} Remove it, or declare it in the framework",
+                         indicator=col, value=col)
+        missing = [code for code in fw.indicators if code not in frame.columns]
+        self.absent.update(missing)
+        if len(missing) > max(5, len(fw.indicators) // 2):
+            self.add("header", f"{len(missing)} of the framework's {len(fw.indicators)} indicators have no column: is "
+                     f"this the data file for '{fw.name}'? Missing: {', '.join(missing[:12])}"
+                     f"{', ...' if len(missing) > 12 else ''}", value=", ".join(missing))
+        else:
+            for code in missing:
+                self.add("header", f"no column for indicator '{code}' ({fw.indicators[code].name}); add the "
+                         "column (empty cells are allowed for missing values)", indicator=code)
+        rows = []
+        for r in range(len(frame)):
+            rec = frame.iloc[r]
+            cells = {k: (rec[k], self.t.locate_cell(r, k)) for k in frame.columns if k in known}
+            rows.append((self.t.locate_row(r), cells))
+        return rows, [c for c in frame.columns if c in fw.attributes]
+
+    def _from_long(self, frame: pd.DataFrame):
+        fw, c = self.fw, self.cols
+        allowed = {c.unit, c.name, c.edition, *LONG_COLUMNS}
+        for col in frame.columns:
+            if col not in allowed:
+                self.add(f"header, column '{col}'", f"unknown column '{col}' in a long-layout file (columns: "
+                         f"{c.unit}, indicator, value, and optionally {c.edition}, {c.name})", value=col)
+        groups: dict[tuple[str, str], tuple[str, dict[str, tuple[Any, str]]]] = {}
+        seen: dict[tuple[str, str, str], str] = {}
+        attrs_seen: set[str] = set()
+        for r in range(len(frame)):
+            rec = frame.iloc[r]
+            unit = _text(rec[c.unit])
+            edition = _text(rec[c.edition]) if c.edition in frame.columns else ""
+            code = _text(rec["indicator"])
+            where = self.t.locate_row(r)
+            if code not in fw.indicators and code not in fw.attributes:
+                self.add(self.t.locate_cell(r, "indicator"), f"unknown indicator '{code}'."
+                         f"{did_you_mean(code, [*fw.indicators, *fw.attributes])}", unit=unit, indicator=code,
+                         value=code)
+                continue
+            key3 = (unit, edition, code)
+            if key3 in seen:
+                self.add(where, f"a second value for unit '{unit}', indicator '{code}'"
+                         f"{f', edition {edition}' if edition else ''} (first at {seen[key3]})",
+                         unit=unit, indicator=code)
+                continue
+            seen[key3] = where
+            if code in fw.attributes:
+                attrs_seen.add(code)
+            first, cells = groups.setdefault((unit, edition), (where, {}))
+            cells.setdefault(c.unit, (rec[c.unit], self.t.locate_cell(r, c.unit)))
+            if edition:
+                cells.setdefault(c.edition, (rec[c.edition], self.t.locate_cell(r, c.edition)))
+            if c.name in frame.columns and _text(rec[c.name]):
+                cells.setdefault(c.name, (rec[c.name], self.t.locate_cell(r, c.name)))
+            cells[code] = (rec["value"], self.t.locate_cell(r, "value"))
+        return list(groups.values()), [a for a in fw.attributes if a in attrs_seen]
+
+    # ---- rows -> dataset --------------------------------------------------------------
+    def _build(self, rows, attr_cols: list[str], *, sha256: str) -> Dataset | None:
+        fw, c = self.fw, self.cols
+        codes = fw.indicator_codes
+        n = len(rows)
+        values = np.full((n, len(codes)), np.nan)
+        questionnaire = [k for k in codes if fw.indicators[k].type == "questionnaire"]
+        answers = pd.DataFrame("", index=range(n), columns=questionnaire, dtype=object)
+        ids = {"unit": [], "name": [], "edition": []}
+        attrs: dict[str, list[Any]] = {a: [] for a in attr_cols}
+        first_seen: dict[tuple[str, int], str] = {}
+
+        for i, (where, cells) in enumerate(rows):
+            unit = _text(cells[c.unit][0]) if c.unit in cells else ""
+            if not unit:
+                self.add(where, f"empty unit code in column '{c.unit}'; every row needs one")
+            name = _text(cells[c.name][0]) if c.name in cells else ""
+            edition = 0
+            if c.edition in cells:
+                raw, loc = cells[c.edition]
+                edition_num = _number(raw)
+                if edition_num is None or edition_num != int(edition_num):
+                    self.add(loc, "the edition must be a whole number such as a year", unit=unit, value=raw)
+                else:
+                    edition = int(edition_num)
+            key = (unit, edition)
+            if unit and key in first_seen:
+                self.add(where, f"unit '{unit}' appears twice{f' in edition {edition}' if edition else ''} "
+                         f"(first at {first_seen[key]}); keep one row per unit and edition", unit=unit,
+                         value=unit)
+            else:
+                first_seen[key] = where
+            ids["unit"].append(unit)
+            ids["name"].append(name or unit)
+            ids["edition"].append(edition)
+
+            for a in attr_cols:
+                raw, loc = cells.get(a, ("", ""))
+                if fw.attributes[a].kind == "numeric":
+                    num = _number(raw)
+                    if num is None:
+                        self.add(loc, f"attribute '{a}' must be a number; '{_text(raw)}' is not (leave the cell "
+                                 "empty if unknown)", unit=unit, indicator=a, value=raw)
+                        num = math.nan
+                    attrs[a].append(num)
+                else:
+                    attrs[a].append(_text(raw))
+
+            for j, code in enumerate(codes):
+                if code not in cells:
+                    continue
+                raw, loc = cells[code]
+                ind = fw.indicators[code]
+                if _text(raw) == "":
+                    continue
+                if ind.type == "questionnaire":
+                    answer = _text(raw)
+                    option = ind.option_for(answer)
+                    if option is None:
+                        opts = ", ".join(f"{o.code}" + (f" ({o.label})" if o.label else "")
+                                         for o in ind.options or ())
+                        self.add(loc, f"'{answer}' is not an answer option of '{code}'; options: {opts}",
+                                 unit=unit, indicator=code, value=answer)
+                    else:
+                        values[i, j] = option.points
+                        answers.iat[i, questionnaire.index(code)] = option.code
+                else:
+                    num = _number(raw)
+                    if num is None:
+                        self.add(loc, f"'{_text(raw)}' is not a number (indicator '{code}'); leave the cell "
+                                 "empty for a missing value", unit=unit, indicator=code, value=raw)
+                    elif not math.isfinite(num):
+                        self.add(loc, f"'{_text(raw)}' is not a finite number (indicator '{code}')",
+                                 unit=unit, indicator=code, value=raw)
+                    else:
+                        values[i, j] = num
+
+        units = pd.DataFrame(ids)
+        for a in attr_cols:
+            units[a] = pd.Series(attrs[a], dtype=float if fw.attributes[a].kind == "numeric" else object)
+        self._check_denominators(units, values, rows)
+        self._check_empty(units, values, rows)
+        if any(p.severity == "error" for p in self.problems):
+            return None
+        return Dataset(units=units, values=values, indicators=codes, answers=answers, source=self.t.file,
+                       sha256=sha256, warnings=tuple(self.problems))
+
+    def _check_denominators(self, units: pd.DataFrame, values: np.ndarray, rows) -> None:
+        fw = self.fw
+        for j, code in enumerate(fw.indicator_codes):
+            den = fw.indicators[code].denominator
+            if den is None:
+                continue
+            if den not in units.columns:
+                if np.isnan(values[:, j]).all():
+                    continue  # nothing to divide
+                self.add("header", f"indicator '{code}' is divided by '{den}', but the data has no '{den}' "
+                         "column", indicator=code)
+                continue
+            d = units[den].to_numpy(dtype=float)
+            present = ~np.isnan(values[:, j])
+            for i in np.flatnonzero(present & ~(d > 0)):
+                loc = rows[i][1].get(den, ("", rows[i][0]))[1] or rows[i][0]
+                unit = units["unit"].iat[i]
+                if np.isnan(d[i]):
+                    self.add(loc, f"'{den}' is missing, so indicator '{code}' (divided by it) will be treated as "
+                             "missing for this unit", unit=unit, indicator=code, value="(empty)",
+                             severity="warning")
+                else:
+                    self.add(loc, f"'{den}' must be a positive number: indicator '{code}' is divided by it",
+                             unit=unit, indicator=code, value=f"{d[i]:g}")
+
+    def _check_empty(self, units: pd.DataFrame, values: np.ndarray, rows) -> None:
+        present = ~np.isnan(values)
+        for i in np.flatnonzero(~present.any(axis=1)):
+            self.add(rows[i][0], f"unit '{units['unit'].iat[i]}' has no indicator data at all; fill it or "
+                     "remove the row", unit=units["unit"].iat[i])
+        editions = units["edition"].to_numpy()
+        multi = len(set(editions.tolist())) > 1
+        for j, code in enumerate(self.fw.indicator_codes):
+            if code in self.absent:
+                continue
+            if not present[:, j].any():
+                self.add("", f"indicator '{code}' has no data at all; it will be left out of the index (collect "
+                         "it, or remove it from the framework)", indicator=code, severity="warning")
+            elif multi:
+                for e in sorted(set(editions.tolist())):
+                    if not present[editions == e, j].any():
+                        self.add("", f"indicator '{code}' has no data in edition {e}; it will be left out of "
+                                 "that edition's index", indicator=code, severity="warning")
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _number(value: Any) -> float | None:
+    """A cell as a float: numbers as they are, text parsed strictly; None when not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    text = _text(value)
+    if text == "":
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def coverage_summary(dataset: Dataset, framework: Framework) -> str:
+    """A few lines on units, editions and data coverage (for ``openindex validate``)."""
+    lines = []
+    for e in dataset.editions:
+        sub = dataset.for_edition(e)
+        present = ~np.isnan(sub.values)
+        label = f"edition {e}" if e else "data"
+        lines.append(f"{label}: {sub.n_units} units, {present.mean():.1%} of "
+                     f"{present.size} indicator values present")
+        per_ind = present.mean(axis=0)
+        low = np.argsort(per_ind, kind="stable")[:3]
+        lows = [f"{framework.indicator_codes[k]} {per_ind[k]:.0%}" for k in low if per_ind[k] < 1]
+        if lows:
+            lines.append(f"  lowest indicator coverage: {', '.join(lows)}")
+    counts: dict[str, int] = defaultdict(int)
+    for p in dataset.warnings:
+        counts[p.severity] += 1
+    if counts:
+        lines.append(f"{counts['warning']} warning(s):")
+        lines.extend(f"  - {p}" for p in dataset.warnings)
+    return "\n".join(lines)

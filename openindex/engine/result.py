@@ -1,0 +1,212 @@
+"""The frozen result of a build: every stage, scores, ranks, weights, flags, diagnostics.
+
+A :class:`Result` keeps what the index was built from (framework with its build
+spec, the dataset of the edition) so that rebuilding with one changed choice is
+one call: ``result.rebuild({"build.normalise.method": "zscore"})``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from openindex.data.dataset import Dataset
+    from openindex.model.framework import Framework
+
+__all__ = ["Result", "STAGES"]
+
+#: indicator-level stages, in pipeline order
+STAGES: tuple[str, ...] = ("raw", "denominated", "imputed", "treated", "normalised")
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a build produced.
+
+    Attributes
+    ----------
+    framework : Framework
+        The framework, with the build spec used.
+    dataset : Dataset
+        The data of the edition built, screened units only.
+    edition : int
+        The edition built.
+    stages : dict of str to ndarray
+        Indicator-level stages (``STAGES``), each (n_units, n_indicators).
+    scores : tuple of ndarray
+        ``scores[k]``: scores of level ``k + 1`` (n_units, n_nodes); ``scores[0]`` is the
+        normalised indicators, ``scores[-1]`` the index.
+    ranks : tuple of ndarray
+        Ranks matching ``scores`` (1 = best, ties share the minimum rank, NaN stays NaN).
+    weights : tuple of ndarray
+        ``weights[k]``: normalised weight matrix of level ``k + 2`` (n_nodes, n_children).
+    imputed, treated : bool ndarray (n_units, n_indicators)
+        Cells filled by imputation / changed by outlier treatment.
+    treatment : DataFrame
+        Per indicator: method, treatment applied, points winsorised, skew and kurtosis
+        before and after.
+    excluded : DataFrame
+        Units screened out, with the reason.
+    excluded_indicators : DataFrame
+        Indicators left out of this edition (no data), with the reason.
+    methods : dict
+        Every method and parameter actually used, per step and per indicator/node.
+    warnings : tuple of str
+        Diagnostics that did not stop the build.
+    input_dataset : Dataset
+        The dataset as given (all editions, all units), for rebuilding.
+    """
+
+    framework: Framework
+    dataset: Dataset
+    edition: int
+    stages: Mapping[str, np.ndarray]
+    scores: tuple[np.ndarray, ...]
+    ranks: tuple[np.ndarray, ...]
+    weights: tuple[np.ndarray, ...]
+    imputed: np.ndarray
+    treated: np.ndarray
+    treatment: pd.DataFrame
+    excluded: pd.DataFrame
+    methods: Mapping[str, Any]
+    excluded_indicators: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["indicator", "reason"]))
+    warnings: tuple[str, ...] = field(default=())
+    input_dataset: Dataset | None = field(default=None, repr=False)
+
+    # ---- tidy views -------------------------------------------------------------------
+    @property
+    def units(self) -> tuple[str, ...]:
+        return self.dataset.unit_codes
+
+    def index(self) -> pd.Series:
+        """Index score per unit."""
+        return pd.Series(self.scores[-1][:, 0], index=pd.Index(self.units, name="unit"),
+                         name=self.framework.root)
+
+    def level_frame(self, level: int, what: str = "score") -> pd.DataFrame:
+        """Scores (or ranks) of one level as a units x nodes frame."""
+        arr = (self.scores if what == "score" else self.ranks)[level - 1]
+        return pd.DataFrame(arr, index=pd.Index(self.units, name="unit"),
+                            columns=list(self.framework.levels[level - 1]))
+
+    def stage_frame(self, stage: str) -> pd.DataFrame:
+        """One indicator-level stage as a units x indicators frame."""
+        return pd.DataFrame(self.stages[stage], index=pd.Index(self.units, name="unit"),
+                            columns=list(self.framework.indicator_codes))
+
+    def score_frame(self) -> pd.DataFrame:
+        """Long table ``unit, code, level, score, rank``: one row per unit and node.
+
+        Level 1 holds the normalised indicators, higher levels the aggregates; rows are
+        ordered by level (index first), then framework order, then unit order.
+        """
+        parts = []
+        for level in range(self.framework.n_levels, 0, -1):
+            codes = self.framework.levels[level - 1]
+            n_units, n_codes = len(self.units), len(codes)
+            parts.append(pd.DataFrame({
+                "unit": np.tile(np.asarray(self.units, dtype=object), n_codes),
+                "code": np.repeat(np.asarray(codes, dtype=object), n_units),
+                "level": level,
+                "score": self.scores[level - 1].T.reshape(-1),
+                "rank": self.ranks[level - 1].T.reshape(-1),
+            }))
+        out = pd.concat(parts, ignore_index=True)
+        out["rank"] = out["rank"].astype("Int64")
+        return out
+
+    def ranking(self) -> pd.DataFrame:
+        """The index ranking: unit, name, score, rank, and the scores of the level below, best first."""
+        fw = self.framework
+        table = pd.DataFrame({"unit": self.units, "name": self.dataset.unit_names,
+                              "score": self.scores[-1][:, 0], "rank": self.ranks[-1][:, 0]})
+        if fw.n_levels > 2:
+            below = self.level_frame(fw.n_levels - 1).reset_index(drop=True)
+            table = pd.concat([table, below], axis=1)
+        table["rank"] = table["rank"].astype("Int64")
+        return table.sort_values(["rank", "unit"], na_position="last", kind="stable").reset_index(drop=True)
+
+    def flags(self) -> pd.DataFrame:
+        """Long table of flagged cells: unit, indicator, flag (missing / imputed / treated)."""
+        rows = []
+        raw = self.stages["denominated"]
+        for flag, mask in (("missing", np.isnan(raw) & ~self.imputed), ("imputed", self.imputed),
+                           ("treated", self.treated)):
+            for i, j in zip(*np.nonzero(mask), strict=True):
+                rows.append((self.units[i], self.framework.indicator_codes[j], flag))
+        return pd.DataFrame(rows, columns=["unit", "indicator", "flag"])
+
+    def weight_table(self) -> pd.DataFrame:
+        """Every node's weight: nominal (as in the framework), normalised within its parent, and
+        effective in the index (the product of normalised weights along its path to the root)."""
+        fw = self.framework
+        normalised: dict[str, float] = {fw.root: 1.0}
+        for k, w in enumerate(self.weights):
+            below = fw.levels[k]
+            for i, code in enumerate(below):
+                normalised[code] = float(w[:, i].sum())
+        rows = []
+        for level in range(fw.n_levels, 0, -1):
+            for code in fw.levels[level - 1]:
+                eff, node = 1.0, code
+                while node is not None:
+                    eff *= normalised[node]
+                    node = fw.parent[node]
+                rows.append({"code": code, "level": level, "parent": fw.parent[code] or "",
+                             "nominal": fw.node(code).weight if fw.parent[code] else 1.0,
+                             "normalised": normalised[code], "effective": eff})
+        return pd.DataFrame(rows)
+
+    def peer_frame(self, group: str | None = None) -> pd.DataFrame:
+        """Peer-group comparison for every unit and node (see :mod:`openindex.model.peers`).
+
+        Columns ``peer_group, unit, group, code, level, score, peer_rank, peer_n,
+        peer_mean, gap``; one block per peer-group definition (or only ``group``).
+        """
+        from openindex.model.peers import peer_matrix, peer_statistics
+
+        fw = self.framework
+        defs = [g for g in fw.model.peer_groups if group is None or g.code == group]
+        if group is not None and not defs:
+            from openindex.errors import MethodError
+
+            raise MethodError(f"unknown peer group '{group}'; the framework defines: "
+                              f"{', '.join(g.code for g in fw.model.peer_groups) or 'none'}")
+        parts = []
+        for g in defs:
+            matrix, labels = peer_matrix(g, self.dataset.units)
+            for level in range(fw.n_levels, 0, -1):
+                codes = fw.levels[level - 1]
+                stats = peer_statistics(self.scores[level - 1], matrix)
+                n_units = len(self.units)
+                parts.append(pd.DataFrame({
+                    "peer_group": g.code,
+                    "unit": np.tile(np.asarray(self.units, dtype=object), len(codes)),
+                    "group": np.tile(np.asarray(labels, dtype=object), len(codes)),
+                    "code": np.repeat(np.asarray(codes, dtype=object), n_units),
+                    "level": level,
+                    "score": self.scores[level - 1].T.reshape(-1),
+                    "peer_rank": stats["rank"].T.reshape(-1),
+                    "peer_n": stats["n"].T.reshape(-1),
+                    "peer_mean": stats["mean"].T.reshape(-1),
+                    "gap": stats["gap"].T.reshape(-1),
+                }))
+        if not parts:
+            return pd.DataFrame(columns=["peer_group", "unit", "group", "code", "level", "score", "peer_rank",
+                                         "peer_n", "peer_mean", "gap"])
+        out = pd.concat(parts, ignore_index=True)
+        out["peer_rank"] = out["peer_rank"].astype("Int64")
+        return out
+
+    def rebuild(self, settings: Mapping[str, Any]) -> Result:
+        """Build again with settings changed by YAML path (``{"build.normalise.method": "rank"}``)."""
+        from openindex.engine.build import build
+        from openindex.model.framework import with_settings
+
+        data = self.input_dataset if self.input_dataset is not None else self.dataset
+        return build(with_settings(self.framework, settings), data, edition=self.edition)
