@@ -15,7 +15,7 @@ import yaml
 
 from openindex.cli import main
 
-from .conftest import TINY_CSV, TINY_YAML
+from tests.conftest import TINY_CSV, TINY_YAML
 
 
 def fw_edit(edit: Callable[[dict], None]) -> Callable[[], str]:

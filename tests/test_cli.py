@@ -13,7 +13,7 @@ import pytest
 
 from openindex.cli import main
 
-from .conftest import ROOT, TINY_CSV, TINY_YAML
+from tests.conftest import ROOT, TINY_CSV, TINY_YAML
 
 DEMO_FW = ROOT / "indicators" / "opencities.yaml"
 DEMO_DATA = ROOT / "datasets" / "demo_network.csv"

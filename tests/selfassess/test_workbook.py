@@ -26,7 +26,7 @@ from openindex.selfassess.workbook import (
     template_workbook,
 )
 
-from .conftest import ICC_FILES, OPEN_FILES, TINY_YAML
+from tests.conftest import ICC_FILES, OPEN_FILES, TINY_YAML
 
 ICC, OPEN = ICC_FILES, OPEN_FILES
 

@@ -34,7 +34,7 @@ from openindex.engine.build import build
 from openindex.io import read_factors
 from openindex.model.spec import UncertaintySpec
 
-from .conftest import ROOT, TINY_CSV, TINY_YAML
+from tests.conftest import ROOT, TINY_CSV, TINY_YAML
 
 # ---- a small framework exercising every factor kind ----------------------------------------
 # 8 units, 6 indicators in 2 areas (weights 1, 2) under one theme; x2 and x5 lower-is-better;

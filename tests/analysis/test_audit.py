@@ -33,7 +33,7 @@ from openindex.engine.build import build
 from openindex.errors import MethodError
 from openindex.report import audit_page, correlation_heatmap, importance_chart
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 DEMO_FW = ROOT / "indicators" / "opencities.yaml"
 DEMO_DATA = ROOT / "datasets" / "demo_network.csv"
@@ -264,7 +264,7 @@ def test_coverage_and_outliers_by_hand(tiny_result):
 
 
 def test_outlier_rule_by_hand(tiny_dict, tmp_path):
-    from .conftest import TINY_CSV
+    from tests.conftest import TINY_CSV
 
     # gdp = [c, c, c, c, c + d]: one value apart. With m_k the central moments (divisor n = 5),
     # g1 = m3 / m2^1.5 = (n - 2) / sqrt(n - 1) = 3/2 and g2 = m4 / m2^2 - 3 = (n^2 - 3n + 3) / (n - 1) - 3 = 1/4;
@@ -387,7 +387,7 @@ def test_figures(tiny_result):
 
 
 def test_audit_page_is_self_contained_and_escaped(tiny_dict, tmp_path):
-    from .conftest import TINY_CSV
+    from tests.conftest import TINY_CSV
 
     tiny_dict["name"] = "Tiny <script>alert(1)</script> & co"
     tiny_dict["aggregates"][1]["name"] = "Econ <b>bold</b>"

@@ -27,7 +27,7 @@ from openindex.errors import OpenIndexError
 from openindex.model.framework import parse_framework, with_settings
 from openindex.selfassess.score import joined
 
-from .conftest import ICC_FILES, OPEN_FILES, TINY_CSV, TINY_YAML
+from tests.conftest import ICC_FILES, OPEN_FILES, TINY_CSV, TINY_YAML
 
 ICC, OPEN = ICC_FILES, OPEN_FILES
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -55,7 +55,7 @@ def demo_report(tmp_path_factory) -> Path:
 def evil_report(tmp_path_factory) -> Path:
     from openindex.cli import main
 
-    from .conftest import TINY_CSV, TINY_YAML
+    from tests.conftest import TINY_CSV, TINY_YAML
 
     d = tmp_path_factory.mktemp("evil")
     (d / "f.yaml").write_text(TINY_YAML, encoding="utf-8")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from openindex import FrameworkError, parse_framework, with_settings
 from openindex.io import read_framework
 
-from .conftest import ROOT, TINY_YAML
+from tests.conftest import ROOT, TINY_YAML
 
 
 def test_tiny_framework_structure(tiny_dict):

@@ -21,7 +21,7 @@ ALWAYS_DEFINED = {"arithmetic", "median", "copeland", "power_mean"}
 
 @pytest.fixture(scope="module")
 def asem(tmp_path_factory):
-    from .conftest import ASEM
+    from tests.conftest import ASEM
 
     if not (ASEM / "iMeta.csv").exists():
         pytest.skip(f"the ASEM dataset is not available at {ASEM} (it lives in ../shared, beside the repository)")

@@ -10,7 +10,7 @@ import pytest
 from openindex import read_dataset, read_framework
 from openindex.data.validate import detect_layout
 
-from .conftest import TINY_CSV
+from tests.conftest import TINY_CSV
 
 
 def test_wide_csv(tiny_paths):

@@ -20,7 +20,7 @@ from openindex.model.framework import with_settings
 from openindex.selfassess.score import assess, completeness, joined, read_workbook
 from openindex.selfassess.workbook import answer_labels, fill_cells, template_workbook
 
-from .conftest import ICC_FILES, OPEN_FILES
+from tests.conftest import ICC_FILES, OPEN_FILES
 
 ICC, OPEN = ICC_FILES, OPEN_FILES
 

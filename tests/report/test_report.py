@@ -56,7 +56,7 @@ from openindex.report.render import (
     standing_lists,
 )
 
-from .conftest import ROOT, TINY_YAML
+from tests.conftest import ROOT, TINY_YAML
 
 DEMO_FW = ROOT / "indicators" / "opencities.yaml"
 DEMO_DATA = ROOT / "datasets" / "demo_network.csv"
