@@ -11,7 +11,7 @@ help:
 	@echo "make run     build the demo index (default framework, synthetic demo network) into $(DEMO)/"
 	@echo "make test    run the test suite"
 	@echo "make bench   run the speed benchmarks"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff and mypy"
 	@echo "make schema  regenerate indicators/framework.schema.json"
 
 # (Re)install when the project definition changes; a fresh clone creates .venv first.
@@ -45,7 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check openindex tests benchmarks datasets
+	$(BIN)/ruff check openindex tests benchmarks datasets && $(BIN)/mypy openindex
 
 schema: $(STAMP)
 	$(BIN)/openindex schema --out indicators/framework.schema.json

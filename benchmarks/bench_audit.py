@@ -5,7 +5,7 @@ from __future__ import annotations
 from _data import asem, demo
 
 from openindex.analysis.audit import run_audit
-from openindex.engine.build import build
+from openindex.engine import build
 
 
 def _audit(get):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from _data import asem, demo, large
 
-from openindex.engine.build import build
+from openindex.engine import build
 
 
 def _build(get):

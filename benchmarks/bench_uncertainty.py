@@ -22,7 +22,7 @@ import tracemalloc
 from _data import asem, large
 
 from openindex.analysis.uncertainty import evaluate, rank_intervals, replication_framework, sample_design
-from openindex.engine.build import build
+from openindex.engine import build
 from openindex.model.framework import with_settings
 from openindex.model.spec import UncertaintySpec
 

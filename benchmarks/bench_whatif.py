@@ -16,9 +16,9 @@ from _data import demo
 
 import openindex as oi
 from openindex.analysis.whatif import _Search, apply_changes, change_set, gains, network_scenario
-from openindex.engine.build import build, score_against
+from openindex.engine import build, score_against
 from openindex.io import save_workbook
-from openindex.selfassess.workbook import template_workbook
+from openindex.selfassess.template import template_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from openindex.errors import InputError, OpenIndexError, problems_to_csv
+from openindex.errors import InputError, OpenIndexError
 from openindex.version import __version__
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -203,40 +201,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _export_problems(args: argparse.Namespace, exc: InputError) -> None:
     target = getattr(args, "problems", None)
     if target:
-        from openindex.io import write_text
+        from openindex.workflows.inputs import write_problems
 
-        write_text(target, problems_to_csv(exc.problems))
+        write_problems(target, exc.problems)
         print(f"problems written to {target}", file=sys.stderr)
 
 
-# ---- commands ------------------------------------------------------------------------
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    from openindex.data.validate import coverage_summary, read_dataset
-    from openindex.io import read_framework, write_text
-
-    fw = read_framework(args.framework)
-    print(f"{args.framework}: {fw.name}")
-    print(f"  {fw.summary()}")
-    n_q = sum(i.type == "questionnaire" for i in fw.indicators.values())
-    if n_q:
-        print(f"  {n_q} of the indicators are questionnaire items")
-    if args.data:
-        ds = read_dataset(args.data, fw, sheet=args.sheet)
-        print(f"{args.data}: {len(set(ds.unit_codes))} units, editions {', '.join(map(str, ds.editions))}")
-        for line in coverage_summary(ds, fw).splitlines():
-            print(f"  {line}")
-        if args.problems:
-            from openindex.errors import problems_to_csv
-
-            write_text(args.problems, problems_to_csv(ds.warnings))
-    print("valid")
-    return EXIT_OK
+# ---- arguments shared by several commands ----------------------------------------------
 
 
 def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
     """``["a.b=1", "c=zscore"]`` -> ``{"a.b": 1, "c": "zscore"}`` (values read as YAML scalars)."""
+    import yaml
+
     from openindex.io import load_yaml_text
 
     out: dict[str, Any] = {}
@@ -251,91 +228,63 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _framework_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The framework named on the command line, with its ``--set`` overrides applied."""
-    from openindex.io import read_framework
-    from openindex.model.framework import with_settings
-
-    settings = parse_settings(getattr(args, "settings", []) or [])
-    fw = read_framework(args.framework)
-    return (with_settings(fw, settings) if settings else fw), settings
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--set`` overrides of a command (none for commands without the option)."""
+    return parse_settings(getattr(args, "settings", []) or [])
 
 
-def _data_from_args(args: argparse.Namespace, fw: Any) -> tuple[Any, dict[str, Any]]:
-    """The validated dataset named on the command line and its sidecar metadata (the synthetic notice)."""
-    from openindex.data.validate import read_dataset
-    from openindex.io import read_data_meta
+def _check_lang(lang: str | None) -> None:
+    """``--lang`` names a language of the interface strings (None: the command's default)."""
+    from openindex.i18n import LANGUAGES
 
-    return read_dataset(args.data, fw, sheet=args.sheet), read_data_meta(args.data)
-
-
-def _manifest(args: argparse.Namespace, result: Any, settings: dict[str, Any], meta: dict[str, Any],
-              command: str) -> dict[str, Any]:
-    from openindex.engine.manifest import run_manifest
-    from openindex.io import sha256_file
-
-    return run_manifest(result, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
-                        data_path=args.data, data_sha256=result.input_dataset.sha256, settings=settings,
-                        data_meta=meta, command=command)
+    if lang is not None and lang not in LANGUAGES:
+        raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{lang}'")
 
 
-def _print_notice(meta: dict[str, Any]) -> None:
-    if meta.get("notice"):
-        print(f"NOTE: {meta['notice']}")
+def _print_notice(notice: str) -> None:
+    if notice:
+        print(f"NOTE: {notice}")
+
+
+def _print_outputs(out: str, paths: Iterable[Path]) -> None:
+    print(f"\noutputs in {out}/: " + ", ".join(p.name for p in paths))
+
+
+# ---- commands ------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from openindex.workflows.prepare import check_data, check_framework
+
+    checked = check_framework(args.framework)
+    fw = checked.framework
+    print(f"{args.framework}: {fw.name}")
+    print(f"  {fw.summary()}")
+    if checked.questionnaire_items:
+        print(f"  {checked.questionnaire_items} of the indicators are questionnaire items")
+    if args.data:
+        data = check_data(args.data, fw, sheet=args.sheet, problems=args.problems)
+        print(f"{args.data}: {data.n_units} units, editions {', '.join(map(str, data.dataset.editions))}")
+        for line in data.coverage:
+            print(f"  {line}")
+    print("valid")
+    return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from openindex.engine.build import build
-    from openindex.report.outputs import write_run
+    from openindex.workflows.index import run
 
-    fw, settings = _framework_from_args(args)
-    ds, meta = _data_from_args(args, fw)
-    result = build(fw, ds, edition=args.edition)
-    manifest = _manifest(args, result, settings, meta, "run")
-    paths = write_run(result, args.out, manifest)
-    if not args.no_report:
-        paths.update(_write_report(fw, ds, result, manifest, meta, args.out))
-    _print_run(result, meta, args.top)
-    print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in paths.values()))
+    outcome = run(args.framework, args.data, args.out, settings=_settings(args), edition=args.edition,
+                  sheet=args.sheet, with_report=not args.no_report)
+    _print_run(outcome, args.top)
+    _print_outputs(args.out, outcome.paths.values())
     return EXIT_OK
 
 
-def _write_report(fw: Any, ds: Any, result: Any, manifest: Any, meta: Any, out: str, *, options: Any = None,
-                  intervals: Any = None, intervals_source: str = "") -> dict[str, Path]:
-    """Build the earlier editions and write report.html and results.xlsx (see openindex.report.build)."""
-    from openindex.report.build import build_editions, report_data, write_report
-
-    editions, skipped = build_editions(fw, ds, result.edition, current=result)
-    data = report_data(result, editions=editions, skipped=skipped, manifest=manifest, meta=meta, options=options,
-                       intervals=intervals, intervals_source=intervals_source)
-    return write_report(data, out)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from openindex.engine.build import build
-    from openindex.report.build import ReportOptions, read_intervals
-
-    fw, settings = _framework_from_args(args)
-    options = ReportOptions(title=args.title or "", lang=args.lang, no_ranks=args.no_ranks,
-                            peer_group=args.peer_group)
-    options.check(fw)  # a bad --lang or --peer-group fails before any work
-    intervals, source = read_intervals(args.uncertainty) if args.uncertainty else (None, "")
-    ds, meta = _data_from_args(args, fw)
-    result = build(fw, ds, edition=args.edition)
-    manifest = _manifest(args, result, settings, meta, "report")
-    paths = _write_report(fw, ds, result, manifest, meta, args.out, options=options, intervals=intervals,
-                          intervals_source=source)
-    _print_notice(meta)
-    print(f"{fw.name}: report on edition {result.edition}, {result.dataset.n_units} units"
-          + (", without ranks" if options.no_ranks else "") + (f", language {options.lang}"))
-    for p in paths.values():
-        print(f"  {p} ({p.stat().st_size / 1e6:.1f} MB)")
-    return EXIT_OK
-
-
-def _print_run(result: Any, meta: dict[str, Any], top: int) -> None:
+def _print_run(outcome: Any, top: int) -> None:
+    result = outcome.result
     fw = result.framework
-    _print_notice(meta)
+    _print_notice(outcome.notice)
     print(f"{fw.name}: {fw.summary()}")
     print(f"edition {result.edition}: {result.dataset.n_units} units scored")
     for _, row in result.excluded.iterrows():
@@ -350,9 +299,8 @@ def _print_run(result: Any, meta: dict[str, Any], top: int) -> None:
             f"{r.indicator} ({r.treatment}"
             f"{f', {r.points} point' + 's' * (r.points != 1) if r.treatment == 'winsorised' else ''})"
             for r in treated.itertuples()))
-    n_imp = int(result.imputed.sum())
-    if n_imp:
-        print(f"  {n_imp} values imputed ({result.methods['impute'][fw.indicator_codes[0]]['method']} ...)")
+    if outcome.imputed:
+        print(f"  {outcome.imputed} values imputed ({outcome.impute_method} ...)")
     table = result.ranking().head(top)
     print(f"\ntop {len(table)} of the {fw.level_names[-1].lower()}:")
     print(f"  {'rank':>4}  {'unit':<8} {'name':<24} {'score':>8}")
@@ -361,92 +309,61 @@ def _print_run(result: Any, meta: dict[str, Any], top: int) -> None:
         print(f"  {rank:>4}  {row.unit:<8} {str(row.name)[:24]:<24} {row.score:8.2f}")
 
 
-def cmd_audit(args: argparse.Namespace) -> int:
-    from openindex.analysis.audit import run_audit
-    from openindex.engine.build import build
-    from openindex.io import write_csv, write_text
-    from openindex.report import audit_page
+def cmd_report(args: argparse.Namespace) -> int:
+    from openindex.report import ReportOptions
+    from openindex.workflows.index import report
 
-    fw, _ = _framework_from_args(args)
-    ds, meta = _data_from_args(args, fw)
-    result = build(fw, ds, edition=args.edition)
-    report = run_audit(result, stage=args.stage)
-    out = Path(args.out)
-    written = [write_csv(out / f"{stem}.csv", frame) for stem, frame in report.tables().items()]
-    written.append(write_text(out / "audit.html", audit_page(report, notice=str(meta.get("notice") or ""))))
-    _print_notice(meta)
-    print(f"{fw.name}: audit of edition {result.edition} ({result.dataset.n_units} units, stage {args.stage})")
-    print(report.summary(args.top))
-    print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in written))
+    options = ReportOptions(title=args.title or "", lang=args.lang, no_ranks=args.no_ranks,
+                            peer_group=args.peer_group)
+    outcome = report(args.framework, args.data, args.out, settings=_settings(args), options=options,
+                     uncertainty=args.uncertainty, edition=args.edition, sheet=args.sheet)
+    result = outcome.result
+    _print_notice(outcome.notice)
+    print(f"{result.framework.name}: report on edition {result.edition}, {result.dataset.n_units} units"
+          + (", without ranks" if options.no_ranks else "") + (f", language {options.lang}"))
+    for path, size in outcome.files:
+        print(f"  {path} ({size / 1e6:.1f} MB)")
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from openindex.workflows.analysis import audit
+
+    outcome = audit(args.framework, args.data, args.out, settings=_settings(args), stage=args.stage,
+                    edition=args.edition, sheet=args.sheet)
+    result = outcome.result
+    _print_notice(outcome.notice)
+    print(f"{result.framework.name}: audit of edition {result.edition} ({result.dataset.n_units} units, "
+          f"stage {outcome.stage})")
+    print(outcome.audit.summary(args.top))
+    _print_outputs(args.out, outcome.paths)
     return EXIT_OK
 
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
-    import time
-
-    from openindex.analysis.uncertainty import resolve_factors, run_uncertainty
-    from openindex.io import read_factors, sha256_file, write_csv, write_json, write_parquet
+    from openindex.workflows.analysis import uncertainty
 
     for flag, value, least in (("--runs", args.runs, 1), ("--sobol", args.sobol, 2), ("--workers", args.workers, 1),
                                ("--chunk-size", args.chunk_size, 1), ("--top", args.top, 0)):
         if value is not None and value < least:
             raise OpenIndexError(f"{flag} must be at least {least}; got {value}")
-    fw, settings = _framework_from_args(args)
-    if args.factors:
-        spec, lines, prefix = read_factors(args.factors)
-        infos = resolve_factors(spec, fw, source=args.factors, lines=lines, prefix=prefix)
-    else:
-        spec = fw.model.uncertainty
-        if spec is None:
-            raise OpenIndexError(f"{args.framework} has no `uncertainty:` section: declare the uncertain factors "
-                                 "there or in a separate file given with --factors FILE.yaml")
-        infos = resolve_factors(spec, fw)
-    if args.sobol and not infos:
-        raise OpenIndexError("--sobol needs at least one uncertain factor")
-    runs = spec.runs if args.runs is None else args.runs
-    seed = spec.seed if args.seed is None else args.seed
-    ds, meta = _data_from_args(args, fw)
-    t0 = time.perf_counter()
-    res = run_uncertainty(fw, ds, spec, runs=runs, seed=seed, sobol=args.sobol, edition=args.edition,
-                          workers=args.workers, chunk_size=args.chunk_size, progress=True,
-                          keep="all" if args.keep_replications else "index")
-    elapsed = time.perf_counter() - t0
-    manifest = _manifest(args, res.nominal, settings, meta, "uncertainty")
-    manifest["uncertainty"] = {
-        "factors_file": args.factors or "",
-        "factors_sha256": sha256_file(args.factors) if args.factors else "",
-        "runs": runs,
-        "seed": seed,
-        "random_draws": "numpy.random.default_rng(seed).random((runs, k)), mapped to the factors",
-        "factors": [dict(f.spec.model_dump(mode="json", exclude_none=True), name=f.name) for f in infos],
-        "percentiles": "numpy 'linear' (Hyndman & Fan type 7)",
-        "remove_one_levels": list(range(1, fw.n_levels)),
-        "sobol": None if not args.sobol else {
-            "base_points": args.sobol, "runs": res.sobol_runs,
-            "design": "Saltelli, scrambled Sobol' sequence (SALib sobol layout), one group per factor",
-            "estimators": "first order: Saltelli et al. 2010; total order: Jansen 1999",
-            "bootstrap_resamples": 1000, "conf_level": 0.95, "seed": seed},
-    }
-    out = Path(args.out)
-    paths = [write_csv(out / "rank_intervals.csv", res.intervals)]
-    if res.sensitivity is not None:
-        paths.append(write_csv(out / "sensitivity.csv", res.sensitivity))
-    paths.append(write_csv(out / "remove_one.csv", res.remove_one))
-    if args.keep_replications:
-        paths.append(write_parquet(out / "replications.parquet", res.replications.frame()))
-    paths.append(write_json(out / "manifest.json", manifest))
-    _print_uncertainty(res, [f.name for f in infos], seed, meta, args.top, elapsed)
-    print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in paths))
+    outcome = uncertainty(args.framework, args.data, args.out, settings=_settings(args), runs=args.runs,
+                          seed=args.seed, factors=args.factors, sobol=args.sobol, workers=args.workers,
+                          chunk_size=args.chunk_size, keep_replications=args.keep_replications,
+                          edition=args.edition, sheet=args.sheet, progress=True)
+    _print_uncertainty(outcome, args.top)
+    _print_outputs(args.out, outcome.paths)
     return EXIT_OK
 
 
-def _print_uncertainty(res: Any, names: list[str], seed: int, meta: dict[str, Any], top: int, elapsed: float) -> None:
+def _print_uncertainty(outcome: Any, top: int) -> None:
+    res, names = outcome.analysis, outcome.factors
     fw = res.nominal.framework
-    _print_notice(meta)
+    _print_notice(outcome.notice)
     print(f"{fw.name}: {fw.summary()}")
     print(f"uncertainty: {res.replications.runs} replications over {len(names)} factor"
-          f"{'s' * (len(names) != 1)} ({', '.join(names) or 'none'}), seed {seed}"
-          + (f", plus {res.sobol_runs} Sobol' runs" if res.sobol_runs else "") + f": {elapsed:.2f} s")
+          f"{'s' * (len(names) != 1)} ({', '.join(names) or 'none'}), seed {outcome.seed}"
+          + (f", plus {res.sobol_runs} Sobol' runs" if res.sobol_runs else "") + f": {outcome.elapsed:.2f} s")
     s = res.summary
     n = len(s)
     width = s["width"]
@@ -466,49 +383,34 @@ def _print_uncertainty(res: Any, names: list[str], seed: int, meta: dict[str, An
         for row in sens.itertuples():
             print(f"  {row.factor:<24} S1 {row.S1:6.3f} +/- {row.S1_conf:5.3f}   "
                   f"ST {row.ST:6.3f} +/- {row.ST_conf:5.3f}")
-    ro = res.remove_one
-    if len(ro):
-        from openindex.analysis.uncertainty import remove_one_summary
-
-        worst = remove_one_summary(ro).sort_values("mean_abs_shift", ascending=False, kind="stable").head(3)
+    if len(res.remove_one):
+        worst = outcome.largest_remove_one_shifts(3)
         print("\nremove-one: largest mean absolute rank shifts: " + ", ".join(
             f"{r.removed} ({r.mean_abs_shift:.2f})" for r in worst.itertuples()))
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from openindex.io import write_text
-    from openindex.model.schema import framework_schema_json
+    from openindex.workflows.prepare import write_schema
 
-    path = write_text(args.out, framework_schema_json())
-    print(f"schema written to {path}")
+    print(f"schema written to {write_schema(args.out)}")
     return EXIT_OK
 
 
 def cmd_import_coinr(args: argparse.Namespace) -> int:
-    from openindex.data.coinr import data_from_idata, framework_from_imeta
-    from openindex.data.validate import read_dataset
-    from openindex.io import read_csv_frame, read_framework, write_csv, write_text
+    from openindex.workflows.prepare import import_coinr
 
-    imeta = read_csv_frame(args.imeta)
-    idata = read_csv_frame(args.idata)
     levels = [s.strip() for s in args.levels.split(",")] if args.levels else None
-    doc = framework_from_imeta(imeta, source=args.imeta, level_names=levels, name=args.name)
-    data = data_from_idata(idata, doc, source=args.idata)
-    out = Path(args.out)
-    fw_path = write_text(out / "framework.yaml", "# Generated by openindex import-coinr\n"
-                         + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100))
-    data_path = write_csv(out / "data.csv", data)
-    fw = read_framework(fw_path)  # the result must validate
-    ds = read_dataset(str(data_path), fw)
-    print(f"{fw_path}: {fw.summary()}")
-    print(f"{data_path}: {len(set(ds.unit_codes))} units, editions {', '.join(map(str, ds.editions))}")
+    imported = import_coinr(args.imeta, args.idata, args.out, levels=levels, name=args.name)
+    ds = imported.dataset
+    print(f"{imported.framework_path}: {imported.framework.summary()}")
+    print(f"{imported.data_path}: {len(set(ds.unit_codes))} units, editions {', '.join(map(str, ds.editions))}")
     return EXIT_OK
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from openindex.methods.registry import STEP_MODULES, registry_for
+    from openindex.methods import STEPS, registry_for
 
-    steps = [args.step] if args.step else list(STEP_MODULES)
+    steps = [args.step] if args.step else list(STEPS)
     for step in steps:
         reg = registry_for(step)
         print(f"{step}:")
@@ -523,142 +425,50 @@ def _fmt(v: Any) -> str:
     return repr(v) if isinstance(v, str) else str(v)
 
 
-# ---- self-assessment -------------------------------------------------------------------
+# ---- one city: questionnaire, self-assessment, what-if -----------------------------------
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from openindex.data.validate import read_dataset
-    from openindex.io import read_data_meta, save_workbook
-    from openindex.report.build import LANGUAGES
-    from openindex.selfassess.workbook import template_workbook
+    from openindex.workflows.city import template
 
-    if args.lang not in LANGUAGES:
-        raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{args.lang}'")
+    _check_lang(args.lang)
     if args.edition is not None and not args.network:
         raise OpenIndexError("--edition needs --network (the data to prefill from)")
-    fw, _ = _framework_from_args(args)
-    network, meta = None, {}
-    if args.network:
-        network, meta = read_dataset(args.network, fw, sheet=args.sheet), read_data_meta(args.network)
-    wb = template_workbook(fw, lang=args.lang, unit=args.unit, network=network, edition=args.edition,
-                           notice=str(meta.get("notice") or "") if args.unit and network is not None else "")
-    path = save_workbook(args.out, wb)
-    n_q = sum(i.type == "questionnaire" for i in fw.indicators.values())
-    _print_notice(meta)
-    print(f"{path}: questionnaire of {fw.name} ({args.lang}): {len(fw.levels[1])} area sheets, {n_q} questions "
-          f"(dropdown lists), {len(fw.indicators) - n_q} statistics (number checks)"
-          + (f"; prefilled with the values of {args.unit}" if args.unit and network is not None else ""))
+    made = template(args.framework, args.out, lang=args.lang, unit=args.unit, network=args.network,
+                    edition=args.edition, sheet=args.sheet)
+    fw = made.framework
+    _print_notice(made.notice)
+    print(f"{made.path}: questionnaire of {fw.name} ({made.lang}): {len(fw.levels[1])} area sheets, "
+          f"{made.questions} questions (dropdown lists), {made.statistics} statistics (number checks)"
+          + (f"; prefilled with the values of {made.unit}" if made.unit else ""))
     return EXIT_OK
 
 
 def cmd_self_assess(args: argparse.Namespace) -> int:
-    from openindex.data.validate import read_dataset
-    from openindex.engine.build import build
-    from openindex.engine.manifest import run_manifest
-    from openindex.io import load_workbook, read_data_meta, sha256_file, write_csv, write_json, write_text
-    from openindex.report.build import LANGUAGES
-    from openindex.selfassess.score import (
-        assess,
-        completeness,
-        completeness_section,
-        method_note,
-        profile_html,
-        read_workbook,
-        report_for,
-        unit_scores,
-        whatif_section,
-    )
-    from openindex.selfassess.workbook import framework_sha256
+    from openindex.workflows.city import self_assess
 
-    if args.lang is not None and args.lang not in LANGUAGES:
-        raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{args.lang}'")
-    fw, settings = _framework_from_args(args)
-    filled, city = read_workbook(load_workbook(args.workbook), fw, file=args.workbook,
-                                 sha256=sha256_file(args.workbook), unit=args.unit, name=args.name)
-    network_data, meta = read_dataset(args.network, fw, sheet=args.sheet), read_data_meta(args.network)
-    network = build(fw, network_data, edition=args.edition)
-    sa = assess(network, filled, city)
-    lang = args.lang or filled.lang
-    manifest = run_manifest(sa.joined, framework_path=args.framework, framework_sha256=sha256_file(args.framework),
-                            data_path=args.network, data_sha256=network_data.sha256, settings=settings,
-                            data_meta=meta, command="self-assess")
-    comp = completeness(filled.items)
-    data = report_for(sa.joined, lang=lang, peer_group=args.peer_group, meta=meta, manifest=manifest)
-    gains_frame, sets = _whatif(network, sa, data.peer_group, args.limit, fixed=True)
-    peer_label = _peer_label(data, sa.unit)
-    html = profile_html(
-        data, sa.unit, title=data.text("sa_title", city=sa.name),
-        subtitle=data.text("sa_subtitle", n=network.dataset.n_units, edition=network.edition),
-        before=[method_note(data, sa.scored)],
-        after=[completeness_section(data, filled.items, [str(p) for p in sa.warnings]),
-               whatif_section(data, gains_frame, sets, mode="fixed", peer_label=peer_label)])
-    manifest["self_assessment"] = {
-        "workbook": args.workbook, "workbook_sha256": city.sha256, "unit": sa.unit, "name": sa.name,
-        "workbook_lang": filled.lang, "framework_sha256": framework_sha256(fw), "items": comp["total"],
-        "answered": comp["answered"], "evidenced": comp["evidenced"],
-        "scoring": "network held fixed (pipeline.score_against); rank = 1 + network units scoring strictly higher",
-        "whatif": _whatif_manifest(sets, args.limit, "fixed")}
-    out = Path(args.out)
-    paths = [write_text(out / "profile.html", html),
-             write_csv(out / "scores.csv", unit_scores(sa.joined, sa.unit, data.peer_group)),
-             write_csv(out / "completeness.csv", filled.items),
-             write_csv(out / "gains.csv", gains_frame),
-             write_csv(out / "change_sets.csv", _sets_frame(sets)),
-             write_json(out / "manifest.json", manifest)]
-    if args.problems:
-        from openindex.errors import problems_to_csv
-
-        paths.append(write_text(args.problems, problems_to_csv(sa.warnings)))
-    _print_notice(meta)
-    i = list(sa.joined.units).index(sa.unit)
-    print(f"{sa.name} ({sa.unit}): self-assessment against {network.dataset.n_units} cities of {fw.name}, edition "
-          f"{network.edition} (network held fixed)")
-    print(f"  index score {sa.joined.scores[-1][i, 0]:.2f}, rank {int(sa.joined.ranks[-1][i, 0])} of "
-          f"{sa.joined.dataset.n_units}" + (f"; peer group {peer_label}" if peer_label else ""))
+    _check_lang(args.lang)
+    done = self_assess(args.framework, args.workbook, args.network, args.out, settings=_settings(args),
+                       unit=args.unit, name=args.name, lang=args.lang, peer_group=args.peer_group, limit=args.limit,
+                       edition=args.edition, sheet=args.sheet, problems=args.problems)
+    sa = done.assessment
+    network = sa.network
+    _print_notice(done.notice)
+    print(f"{sa.name} ({sa.unit}): self-assessment against {network.dataset.n_units} cities of "
+          f"{network.framework.name}, edition {network.edition} (network held fixed)")
+    print(f"  index score {done.score:.2f}, rank {done.rank} of {sa.joined.dataset.n_units}"
+          + (f"; peer group {done.peer_label}" if done.peer_label else ""))
+    comp = done.completeness
     print(f"  {comp['answered']} of {comp['total']} items answered, {comp['evidenced']} with evidence")
     for w in sa.scored.warnings:
         print(f"  note: {w}")
-    _print_sets(sets)
-    print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in paths if p.parent == out))
+    _print_sets(done.change_sets)
+    written = [*done.paths, *([done.problems_path] if done.problems_path else [])]
+    _print_outputs(args.out, [p for p in written if p.parent == done.out])
     return EXIT_OK
 
 
-def _peer_label(data: Any, unit: str) -> str:
-    nodes = data.of_unit("nodes", unit)
-    row = nodes[nodes["code"] == data.framework.root]
-    return str(row["peer_label"].iat[0] or "") if len(row) and data.peer_group is not None else ""
-
-
-def _whatif(network: Any, sa: Any, peer_group: str | None, limit: int, *, fixed: bool) -> tuple[Any, list[Any]]:
-    """Gains and the change sets of every target that applies (self-assessment: network held fixed)."""
-    from openindex.analysis.whatif import TARGETS, applicable, change_set, fixed_scenario, gains
-
-    if limit < 0:
-        raise OpenIndexError(f"--limit must be at least 0; got {limit}")
-    sc = fixed_scenario(network, sa.scored, sa.unit, peer_group=peer_group if peer_group is not None else "")
-    sets = [change_set(sc, target, limit=limit) for target in TARGETS if applicable(sc, target)]
-    return gains(sc), sets
-
-
-def _sets_frame(sets: list[Any]) -> Any:
-    import pandas as pd
-
-    frames = [cs.changes.assign(target=cs.target, method=cs.method, reached=cs.reached, score=cs.score,
-                                rank=cs.rank, peer_mean=cs.peer_mean) for cs in sets if len(cs.changes)]
-    cols = ["target", "method", "unit", "code", "area", "from_value", "to_value", "from_answer", "to_answer",
-            "steps", "reached", "score", "rank", "peer_mean"]
-    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
-
-
-def _whatif_manifest(sets: list[Any], limit: int, mode: str) -> dict[str, Any]:
-    return {"mode": mode, "exact_limit": limit, "targets": [
-        {"target": cs.target, "method": cs.method, "reached": cs.reached, "steps": cs.n_steps, "score": cs.score,
-         "rank": cs.rank, "peer_mean": cs.peer_mean, "base_score": cs.base_score, "base_rank": cs.base_rank,
-         "base_peer_mean": cs.base_peer_mean, "sets_checked": cs.checked, "sets_needed": cs.needed}
-        for cs in sets]}
-
-
-def _print_sets(sets: list[Any]) -> None:
+def _print_sets(sets: Sequence[Any]) -> None:
     for cs in sets:
         what = {"next-rank": "a better rank", "peer-mean": "the peer-group average"}[cs.target]
         if cs.method == "already":
@@ -673,44 +483,23 @@ def _print_sets(sets: list[Any]) -> None:
 
 
 def cmd_whatif(args: argparse.Namespace) -> int:
-    from openindex.analysis.whatif import change_set, gains, network_scenario
-    from openindex.engine.build import build
-    from openindex.io import write_csv, write_json, write_text
-    from openindex.report.build import LANGUAGES
-    from openindex.selfassess.score import profile_html, report_for, whatif_section
+    from openindex.workflows.city import whatif
 
-    if args.lang not in LANGUAGES:
-        raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{args.lang}'")
-    if args.limit < 0:
-        raise OpenIndexError(f"--limit must be at least 0; got {args.limit}")
-    fw, settings = _framework_from_args(args)
-    ds, meta = _data_from_args(args, fw)
-    result = build(fw, ds, edition=args.edition)
-    manifest = _manifest(args, result, settings, meta, "whatif")
-    data = report_for(result, lang=args.lang, peer_group=args.peer_group, meta=meta, manifest=manifest)
-    sc = network_scenario(result, args.unit, peer_group=data.peer_group if data.peer_group is not None else "")
-    cs = change_set(sc, args.target, limit=args.limit)
-    g = gains(sc)
-    peer_label = _peer_label(data, args.unit)
-    name = result.dataset.unit_names[list(result.units).index(args.unit)]
-    html = profile_html(data, args.unit, title=f"{data.text('wi_title')}: {name}",
-                        subtitle=data.text("subtitle", n=result.dataset.n_units, edition=result.edition),
-                        after=[whatif_section(data, g, [cs], mode="network", peer_label=peer_label)])
-    manifest["whatif"] = {"unit": args.unit, "peer_group": data.peer_group, **_whatif_manifest([cs], args.limit,
-                                                                                                "network")}
-    out = Path(args.out)
-    paths = [write_csv(out / "gains.csv", g), write_csv(out / "change_set.csv", _sets_frame([cs])),
-             write_text(out / "profile.html", html), write_json(out / "manifest.json", manifest)]
-    _print_notice(meta)
-    print(f"{name} ({args.unit}): index score {sc.base_score:.2f}, rank {int(sc.base_rank)} of "
-          f"{result.dataset.n_units}" + (f"; peer-group average {sc.base_peer_mean:.2f} ({peer_label})"
-                                          if peer_label else ""))
+    _check_lang(args.lang)
+    found = whatif(args.framework, args.data, args.unit, args.out, settings=_settings(args), target=args.target,
+                   peer_group=args.peer_group, limit=args.limit, lang=args.lang, edition=args.edition,
+                   sheet=args.sheet)
+    _print_notice(found.notice)
+    print(f"{found.name} ({found.unit}): index score {found.base_score:.2f}, rank {int(found.base_rank)} of "
+          f"{found.result.dataset.n_units}" + (f"; peer-group average {found.base_peer_mean:.2f} "
+                                                f"({found.peer_label})" if found.peer_label else ""))
+    g = found.gains
     print(f"largest gains from one change (of {len(g)} moves, each a rebuild of the index):")
     for r in g.head(args.top).itertuples():
         to = r.to_answer or f"{r.to_value:g}"
         print(f"  {r.code:<32} {r.move:<9} -> {to:<16} {r.gain:+8.3f} (score {r.score:.2f}, rank {int(r.rank)})")
-    _print_sets([cs])
-    print(f"\noutputs in {args.out}/: " + ", ".join(p.name for p in paths))
+    _print_sets([found.change_set])
+    _print_outputs(args.out, found.paths)
     return EXIT_OK
 
 

@@ -12,16 +12,24 @@ import hashlib
 import io as _io
 import json
 import re
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
+import pydantic
 import yaml
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from openindex.errors import DataError, FrameworkError, InputError, Problem
+from openindex.errors import DataError, FrameworkError, InputError, Problem, ProblemCode
 from openindex.model.framework import Framework, parse_framework
+from openindex.model.locations import is_pydantic_tag, pydantic_message, pydantic_problem_code, yaml_location
+from openindex.model.spec import UncertaintySpec
 
 __all__ = [
     "YamlLoader",
@@ -115,7 +123,8 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FrameworkError(
-            [Problem(str(path), where, f"not valid YAML: {what}. Check indentation and quoting near this line")],
+            [Problem(str(path), where, f"not valid YAML: {what}. Check indentation and quoting near this line",
+                     code=ProblemCode.INVALID_YAML)],
             f"{path}: not valid YAML",
         ) from None
     return data, lines
@@ -132,7 +141,7 @@ def _walk_yaml(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ..
             if key in seen:
                 problems.append(Problem(file, f"line {line}", f"key '{key}' appears twice in the same mapping "
                                         f"(first on line {seen[key]}); YAML would silently keep the last one",
-                                        value=str(key)))
+                                        value=str(key), code=ProblemCode.DUPLICATE_KEY))
             seen[key] = line
             lines[(*path, key)] = line
             _walk_yaml(value_node, (*path, key), lines, problems, file)
@@ -186,7 +195,8 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
     """
     path = Path(path)
     if not path.exists():
-        raise DataError([Problem(str(path), "", "file not found; check the path")], f"{path}: not found")
+        raise DataError([Problem(str(path), "", "file not found; check the path",
+                                 code=ProblemCode.FILE_NOT_FOUND)], f"{path}: not found")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         return _read_csv(path)
@@ -195,7 +205,8 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
     if suffix in (".parquet", ".pq"):
         return _read_parquet(path)
     raise DataError(
-        [Problem(str(path), "", f"unsupported file type '{suffix or '(none)'}'; use .csv, .xlsx or .parquet")],
+        [Problem(str(path), "", f"unsupported file type '{suffix or '(none)'}'; use .csv, .xlsx or .parquet",
+                 code=ProblemCode.UNSUPPORTED_FILE_TYPE)],
         f"{path}: unsupported file type",
     )
 
@@ -204,16 +215,18 @@ def _read_text(path: Path, error: type[InputError]) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise error([Problem(str(path), "", "file not found; check the path")], f"{path}: not found") from None
+        raise error([Problem(str(path), "", "file not found; check the path",
+                             code=ProblemCode.FILE_NOT_FOUND)], f"{path}: not found") from None
     except IsADirectoryError:
-        raise error([Problem(str(path), "", "is a folder, not a file")], f"{path}: not a file") from None
+        raise error([Problem(str(path), "", "is a folder, not a file",
+                             code=ProblemCode.NOT_A_FILE)], f"{path}: not a file") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise error(
             [Problem(str(path), f"line {line}", "not UTF-8 text (a binary file, or another encoding such as "
-                     "Latin-1?); save the file as UTF-8")],
+                     "Latin-1?); save the file as UTF-8", code=ProblemCode.NOT_UTF8)],
             f"{path}: not UTF-8 text",
         ) from None
 
@@ -221,13 +234,15 @@ def _read_text(path: Path, error: type[InputError]) -> str:
 def _read_csv(path: Path) -> Table:
     text = _read_text(path, DataError)
     if not text.strip():
-        raise DataError([Problem(str(path), "line 1", "the file is empty; expected a header row and data rows")],
+        raise DataError([Problem(str(path), "line 1", "the file is empty; expected a header row and data rows",
+                                 code=ProblemCode.EMPTY_FILE)],
                         f"{path}: empty file")
     header = text.splitlines()[0]
     if header.count(";") > header.count(","):
         raise DataError(
             [Problem(str(path), "line 1", "the file is separated by semicolons (';'), as some Excel versions "
-                     "write CSV; save it as 'CSV UTF-8 (comma delimited)' or as .xlsx", value=header[:60])],
+                     "write CSV; save it as 'CSV UTF-8 (comma delimited)' or as .xlsx", value=header[:60],
+                     code=ProblemCode.WRONG_SEPARATOR)],
             f"{path}: semicolon-separated CSV",
         )
     rows = list(csv.reader(_io.StringIO(text, newline="")))
@@ -243,7 +258,8 @@ def _read_csv(path: Path) -> Table:
     keep = [i for i, r in enumerate(body) if any(c.strip() for c in r)]
     width = len(head)
     problems = [
-        Problem(str(path), f"line {body_lines[i]}", f"row has {len(body[i])} cells but the header has {width}")
+        Problem(str(path), f"line {body_lines[i]}", f"row has {len(body[i])} cells but the header has {width}",
+                code=ProblemCode.ROW_TOO_LONG)
         for i in keep
         if len(body[i]) > width and any(c.strip() for c in body[i][width:])
     ]
@@ -263,32 +279,32 @@ def _read_csv(path: Path) -> Table:
 
 
 def _read_excel(path: Path, sheet: str | None) -> Table:
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise DataError([Problem(str(path), "", f"cannot open as an Excel workbook ({type(exc).__name__}); "
-                                 "save it as .xlsx")], f"{path}: not an Excel file") from None
+                                 "save it as .xlsx",
+                                 code=ProblemCode.UNREADABLE_FILE)], f"{path}: not an Excel file") from None
     try:
         names = wb.sheetnames
         if sheet is None:
             sheet = names[0] if len(names) == 1 else ("data" if "data" in names else None)
             if sheet is None:
                 raise DataError([Problem(str(path), "", f"the workbook has several sheets ({', '.join(names)}) "
-                                         "and none is called 'data'; name the sheet with --sheet")],
+                                         "and none is called 'data'; name the sheet with --sheet",
+                                         code=ProblemCode.AMBIGUOUS_SHEET)],
                                 f"{path}: which sheet?")
         if sheet not in names:
             raise DataError([Problem(str(path), f"sheet '{sheet}'", f"sheet '{sheet}' not found; the workbook "
-                                     f"has: {', '.join(names)}")], f"{path}: sheet missing")
+                                     f"has: {', '.join(names)}",
+                                     code=ProblemCode.MISSING_SHEET)], f"{path}: sheet missing")
         rows = [list(r) for r in wb[sheet].iter_rows(values_only=True)]
     finally:
         wb.close()
     rows = [r for r in rows]
     if not rows or not any(v is not None and str(v).strip() for v in rows[0]):
         raise DataError([Problem(str(path), f"sheet '{sheet}'", "the sheet is empty or its first row (the "
-                                 "header) is blank")], f"{path}: empty sheet")
+                                 "header) is blank", code=ProblemCode.EMPTY_FILE)], f"{path}: empty sheet")
     head_raw = rows[0]
     while head_raw and (head_raw[-1] is None or str(head_raw[-1]).strip() == ""):
         head_raw = head_raw[:-1]
@@ -311,7 +327,8 @@ def _read_parquet(path: Path) -> Table:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for broken files
-        raise DataError([Problem(str(path), "", f"cannot read as Parquet ({type(exc).__name__}: {exc})")],
+        raise DataError([Problem(str(path), "", f"cannot read as Parquet ({type(exc).__name__}: {exc})",
+                                 code=ProblemCode.UNREADABLE_FILE)],
                         f"{path}: not a Parquet file") from None
     frame = frame.reset_index(drop=True).astype(object).where(frame.notna(), "")
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -325,12 +342,14 @@ def _read_parquet(path: Path) -> Table:
 
 
 def _check_header(head: list[str], path: Path, where: Callable[[int], str]) -> None:
-    problems = [Problem(str(path), where(j), "blank column name in the header row") for j, h in enumerate(head)
+    problems = [Problem(str(path), where(j), "blank column name in the header row",
+                        code=ProblemCode.BLANK_COLUMN_NAME) for j, h in enumerate(head)
                 if not h]
     seen: dict[str, int] = {}
     for j, h in enumerate(head):
         if h and h in seen:
-            problems.append(Problem(str(path), where(j), f"column '{h}' appears twice in the header", value=h))
+            problems.append(Problem(str(path), where(j), f"column '{h}' appears twice in the header", value=h,
+                                    code=ProblemCode.DUPLICATE_COLUMN))
         seen.setdefault(h, j)
     if problems:
         raise DataError(problems, f"{path}: bad header row")
@@ -347,9 +366,11 @@ def read_csv_frame(path: str | Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, encoding="utf-8-sig")
     except FileNotFoundError:
-        raise DataError([Problem(str(path), "", "file not found; check the path")], f"{path}: not found") from None
+        raise DataError([Problem(str(path), "", "file not found; check the path",
+                                 code=ProblemCode.FILE_NOT_FOUND)], f"{path}: not found") from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError([Problem(str(path), "", f"cannot read as CSV: {exc}")], f"{path}: not a CSV table") from None
+        raise DataError([Problem(str(path), "", f"cannot read as CSV: {exc}",
+                                 code=ProblemCode.UNREADABLE_FILE)], f"{path}: not a CSV table") from None
 
 
 def read_resource(package: str, name: str) -> str:
@@ -357,8 +378,6 @@ def read_resource(package: str, name: str) -> str:
 
     ``name`` may contain ``/`` for sub-folders: ``read_resource("openindex.report", "templates/page.html")``.
     """
-    from importlib import resources
-
     node = resources.files(package)
     for part in name.split("/"):
         node = node.joinpath(part)
@@ -420,27 +439,24 @@ def read_factors(path: str | Path) -> tuple[Any, dict[tuple[Any, ...], int], tup
     FrameworkError
         Listing every field problem with its line.
     """
-    import pydantic
-
-    from openindex.model.framework import _is_pydantic_tag, _location, _pydantic_message
-    from openindex.model.spec import UncertaintySpec
-
     data, lines = read_yaml(path)
     prefix: tuple[Any, ...] = ()
     if isinstance(data, Mapping) and set(data) == {"uncertainty"}:
         data, prefix = data["uncertainty"], ("uncertainty",)
     if not isinstance(data, Mapping):
-        raise FrameworkError([Problem(str(path), _location(prefix, lines), "a factors file is a YAML mapping with "
-                                      "`factors:` (and optionally `runs:` and `seed:`), or `uncertainty:` holding it")],
+        raise FrameworkError([Problem(str(path), yaml_location(prefix, lines), "a factors file is a YAML mapping with "
+                                      "`factors:` (and optionally `runs:` and `seed:`), or `uncertainty:` holding it",
+                                      code=ProblemCode.NOT_A_MAPPING)],
                              f"{path}: not an uncertainty factors file")
     try:
         return UncertaintySpec.model_validate(data), lines, prefix
     except pydantic.ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = (*prefix, *(q for q in err["loc"] if not _is_pydantic_tag(q)))
-            problems.append(Problem(str(path), _location(loc, lines), _pydantic_message(err),
-                                    value="" if err["type"] == "missing" else str(err.get("input", ""))))
+            loc = (*prefix, *(q for q in err["loc"] if not is_pydantic_tag(q)))
+            problems.append(Problem(str(path), yaml_location(loc, lines), pydantic_message(err),
+                                    value="" if err["type"] == "missing" else str(err.get("input", "")),
+                                    code=pydantic_problem_code(err)))
         raise FrameworkError(problems, f"{path}: {len(problems)} problem{'s' * (len(problems) > 1)} in the "
                                        "uncertainty factors") from None
 
@@ -463,7 +479,9 @@ def read_data_meta(data_path: str | Path) -> dict[str, Any]:
     data, _ = read_yaml(meta_path)
     allowed = {"title", "notice", "synthetic", "sources", "licence"}
     if not isinstance(data, Mapping) or set(data) - allowed:
-        raise DataError([Problem(str(meta_path), "", f"a data sidecar is a mapping with keys {sorted(allowed)}")],
+        code = ProblemCode.UNKNOWN_KEY if isinstance(data, Mapping) else ProblemCode.NOT_A_MAPPING
+        raise DataError([Problem(str(meta_path), "", f"a data sidecar is a mapping with keys {sorted(allowed)}",
+                                 code=code)],
                         f"{meta_path}: bad sidecar")
     return dict(data)
 
@@ -503,11 +521,7 @@ def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame], *,
     notes : mapping, optional
         ``{sheet: text}``: a line written above nothing; shown in the first sheet "about".
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
+    wb = openpyxl.Workbook()
     wb.remove(wb.active)
     fixed = pd.Timestamp(*FIXED_TIME[:3]).to_pydatetime()
     wb.properties.created = fixed
@@ -543,8 +557,6 @@ def save_workbook(path: str | Path, wb: Any) -> Path:
     written in name order with fixed timestamps, so the same workbook always gives the
     same bytes (what :func:`write_workbook` and the questionnaire template rely on).
     """
-    import zipfile
-
     fixed = pd.Timestamp(*FIXED_TIME[:3]).to_pydatetime()
     wb.properties.created = fixed
     wb.properties.modified = fixed
@@ -573,16 +585,16 @@ def load_workbook(path: str | Path) -> Any:
     DataError
         When the file is missing or is not an Excel workbook.
     """
-    import openpyxl
-
     path = Path(path)
     if not path.exists():
-        raise DataError([Problem(str(path), "", "file not found; check the path")], f"{path}: not found")
+        raise DataError([Problem(str(path), "", "file not found; check the path",
+                                 code=ProblemCode.FILE_NOT_FOUND)], f"{path}: not found")
     try:
         return openpyxl.load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise DataError([Problem(str(path), "", f"cannot open as an Excel workbook ({type(exc).__name__}); "
-                                 "save it as .xlsx (Excel workbook)")], f"{path}: not an Excel file") from None
+                                 "save it as .xlsx (Excel workbook)",
+                                 code=ProblemCode.UNREADABLE_FILE)], f"{path}: not an Excel file") from None
 
 
 def _excel_cell(v: Any) -> Any:

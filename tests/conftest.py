@@ -73,7 +73,7 @@ def asem_dir() -> Path:
 
 def _network(files):
     import openindex as oi
-    from openindex.engine.build import build
+    from openindex.engine import build
 
     fw = oi.read_framework(files[0])
     ds = oi.read_dataset(str(files[1]), fw)

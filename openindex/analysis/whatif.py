@@ -18,7 +18,7 @@ Every evaluation is a real rebuild, in one of two modes:
   value becomes the new best and the other units' scores move with them; ranks and peer
   means come from the rebuilt network.
 * ``fixed`` (a self-assessment, :func:`fixed_scenario`): the unit is scored again with the
-  network held fixed (:func:`openindex.engine.build.score_against`), as its self-assessment was.
+  network held fixed (:func:`openindex.engine.score_against`), as its self-assessment was.
 
 Steps and the search
 --------------------
@@ -48,13 +48,14 @@ recomputed along the batch when they depend on the data, e.g. ``pca``). A ``regr
 imputation couples the columns; every candidate is then rebuilt in full (batched).
 
 Whatever the search found, the reported score, rank and peer mean are those of a final
-rebuild with the changes applied (:func:`openindex.engine.build.build`, or
-:func:`~openindex.engine.build.score_against` in fixed mode), so applying the change set and
+rebuild with the changes applied (:func:`openindex.engine.build`, or
+:func:`~openindex.engine.score_against` in fixed mode), so applying the change set and
 rerunning reproduces them exactly.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -63,9 +64,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from openindex.engine import aggregate_level, build, denominate, indicator_stages, level_weights, plan, score_against
+from openindex.engine.join import join_results
 from openindex.errors import MethodError, OpenIndexError
 from openindex.methods.rank import rank_desc, snap_ties
+from openindex.methods.registry import did_you_mean
 from openindex.methods.stats import nan_median, nan_sd
+from openindex.model.peers import peer_matrix, resolve_peer_group
 
 if TYPE_CHECKING:
     from openindex.data.dataset import Dataset
@@ -153,30 +158,22 @@ class Scenario:
 
     def __init__(self, *, mode: str, result: Result, row: int, unit: str, data: Dataset, raw: np.ndarray,
                  network: Result, peer_group: str | None, dataset: Dataset, edition: int) -> None:
-        from openindex.engine.build import _denominate, resolve_node_methods
-        from openindex.methods.registry import registry_for
-        from openindex.model.peers import peer_matrix
-
         self.mode, self.result, self.row, self.unit = mode, result, row, unit
         self.data, self.raw, self.network = data, np.asarray(raw, dtype=float), network
         self.dataset, self.edition = dataset, edition  # what a verification rebuild changes
         fw = self.fw = network.framework
-        self.codes = fw.indicator_codes
-        self.direction = np.array([fw.indicators[c].direction for c in self.codes], dtype=float)
+        bplan = self.bplan = plan(fw, network.spec)
+        self.codes = bplan.codes
+        self.direction = bplan.direction
         self.empty = ~(~np.isnan(network.stages["denominated"])).any(axis=0)
-        self.plans = [resolve_node_methods(fw, level) for level in range(2, fw.n_levels + 1)]
-        wreg = registry_for("weight")
-        from openindex.engine.build import _weight_plans
-
-        self.data_weights = [any("x" in wreg.get(p.method).context for p in _weight_plans(fw, level))
-                             for level in range(2, fw.n_levels + 1)] if mode == "network" else [False] * (
-            fw.n_levels - 1)
-        self.coupled = any(p.method == "regression" for p in _plans_of(fw, "impute"))
+        # data-dependent weights (pca) are recomputed along the batch in network mode only
+        self.data_weights = [lp.data_weights and mode == "network" for lp in bplan.levels]
+        self.coupled = any(p.method == "regression" for p in bplan.steps["impute"])
         # the unit's denominator factor per column: denominated = raw * factor
         ones = np.ones((1, len(self.codes)))
         unit_data = data.select_rows(np.arange(data.n_units) == row)
-        self.factor = _denominate(fw, unit_data, ones)[0]
-        self.base_den = _denominate(fw, data)
+        self.factor = denominate(bplan, unit_data, ones)[0]
+        self.base_den = denominate(bplan, data)
         self.prev = self._previous()
         # comparison column of the index: network mode all units; fixed mode the network without the unit's code
         units = list(network.units)
@@ -189,9 +186,9 @@ class Scenario:
             self.others = network.scores[-1][keep, 0]
             joined_units = pd.concat([network.dataset.units[keep], data.units.iloc[[row]]], ignore_index=True)
             self.pos = int(keep.sum())
-        self.peer_group = _peer_group(fw, peer_group)
-        if self.peer_group is not None:
-            group = next(g for g in fw.model.peer_groups if g.code == self.peer_group)
+        group = resolve_peer_group(fw.model.peer_groups, peer_group)
+        self.peer_group = None if group is None else group.code
+        if group is not None:
             matrix, labels = peer_matrix(group, joined_units)
             self.peers, self.peer_label = matrix[self.pos], labels[self.pos]
         else:
@@ -203,19 +200,16 @@ class Scenario:
 
     # ---- stages ---------------------------------------------------------------------------
     def _previous(self) -> np.ndarray | None:
-        from openindex.engine.build import _previous_for
-
-        if not any(p.method == "carry_forward" for p in _plans_of(self.fw, "impute")):
+        if not any(p.method == "carry_forward" for p in self.bplan.steps["impute"]):
             return None
-        return _previous_for(self.fw, self.dataset, self.edition, self.data.unit_codes)
+        return self.dataset.previous_values(self.edition, lambda ds: denominate(self.bplan, ds),
+                                            units=self.data.unit_codes)
 
     def _normalised(self, raw: np.ndarray, only: Sequence[int] | None = None) -> np.ndarray:
         """Normalised values (B, n_rows, n_ind) of a batch of raw matrices of the evaluator's rows."""
-        from openindex.engine.build import _denominate, _indicator_stages
-
-        den = _denominate(self.fw, self.data, raw)
+        den = denominate(self.bplan, self.data, raw)
         prev = self.prev
-        st = _indicator_stages(self.fw, self.data, den, self.empty,
+        st = indicator_stages(self.bplan, self.data, den, self.empty,
                                previous=None if prev is None else (lambda: prev),
                                reference=self.network if self.mode == "fixed" else None,
                                only=None if self.coupled else only)
@@ -229,14 +223,11 @@ class Scenario:
 
     def evaluate(self, normalised: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Index score, rank, peer gap and peer mean of the unit for a batch (B, n_rows, n_ind)."""
-        from openindex.engine.build import _weights, aggregate_level
-
-        fw = self.fw
         scores = normalised
-        for k, level in enumerate(range(2, fw.n_levels + 1)):
-            w = _weights(fw, level, scores) if self.data_weights[k] else self.network.weights[k]
-            scores = aggregate_level(scores, w, self.plans[k], min_share=fw.build.aggregate.min_share,
-                                     member=fw.membership(level))
+        for k, lp in enumerate(self.bplan.levels):
+            w = level_weights(lp, scores) if self.data_weights[k] else self.network.weights[k]
+            scores = aggregate_level(scores, w, lp.aggregate, min_share=self.bplan.spec.aggregate.min_share,
+                                     member=lp.members)
         index = scores[..., 0]  # (B, n_rows)
         if self.others is not None:
             index = np.concatenate([np.broadcast_to(self.others, (len(index), len(self.others))), index], axis=-1)
@@ -322,17 +313,13 @@ class Scenario:
 
     def verify(self, changes: Mapping[int, Step]) -> tuple[float, float, float, float]:
         """Index score, rank, peer mean and peer gap of the unit after a real rebuild with ``changes``."""
-        from openindex.engine.build import build, score_against
-
         ds = self.apply(changes)
         if self.mode == "network":
-            res = build(self.fw, ds, edition=self.edition)
+            res = build(self.fw, ds, self.network.spec, edition=self.edition)
             i = list(res.units).index(self.unit)
             score, rank = float(res.scores[-1][i, 0]), float(res.ranks[-1][i, 0])
         else:
-            from openindex.selfassess.score import joined
-
-            res = joined(self.network, score_against(self.network, ds), self.unit)
+            res = join_results(self.network, score_against(self.network, ds), self.unit)
             i = list(res.units).index(self.unit)
             score, rank = float(res.scores[-1][i, 0]), float(res.ranks[-1][i, 0])
         mean = gap = math.nan
@@ -343,35 +330,13 @@ class Scenario:
         return score, rank, mean, gap
 
 
-def _plans_of(fw: Any, step: str) -> list[Any]:
-    from openindex.engine.build import _plans
-
-    codes = fw.indicator_codes
-    is_q = [fw.indicators[c].type == "questionnaire" for c in codes]
-    return _plans(step, getattr(fw.build, step), codes, is_q)
-
-
-def _peer_group(fw: Any, peer_group: str | None) -> str | None:
-    groups = [g.code for g in fw.model.peer_groups]
-    if peer_group is None:
-        return groups[0] if groups else None
-    if peer_group == "":
-        return None
-    if peer_group not in groups:
-        from openindex.methods.registry import did_you_mean
-
-        raise OpenIndexError(f"unknown peer group '{peer_group}'.{did_you_mean(peer_group, groups)} The framework "
-                             f"defines: {', '.join(groups) or 'none'}")
-    return peer_group
-
-
 def network_scenario(result: Result, unit: str, *, peer_group: str | None = None) -> Scenario:
     """What-if for ``unit`` of a run: every evaluation rebuilds the whole index (network mode).
 
     Parameters
     ----------
     result : Result
-        A run (:func:`openindex.engine.build.build`) that scored ``unit``.
+        A run (:func:`openindex.engine.build`) that scored ``unit``.
     unit : str
     peer_group : str, optional
         Code of the peer-group definition (default the framework's first; ``""`` for none).
@@ -379,8 +344,6 @@ def network_scenario(result: Result, unit: str, *, peer_group: str | None = None
     units = list(result.units)
     if unit not in units:
         excluded = set(result.excluded["unit"]) if len(result.excluded) else set()
-        from openindex.methods.registry import did_you_mean
-
         why = " (it was screened out for low data coverage)" if unit in excluded else did_you_mean(unit, units)
         raise OpenIndexError(f"unit '{unit}' was not scored in edition {result.edition}{why}")
     dataset = result.input_dataset if result.input_dataset is not None else result.dataset
@@ -392,7 +355,7 @@ def network_scenario(result: Result, unit: str, *, peer_group: str | None = None
 def fixed_scenario(network: Result, scored: Result, unit: str, *, peer_group: str | None = None) -> Scenario:
     """What-if for a self-assessed ``unit`` scored with the network held fixed (fixed mode).
 
-    ``scored`` is :func:`openindex.engine.build.score_against` of ``network`` and the unit's data.
+    ``scored`` is :func:`openindex.engine.score_against` of ``network`` and the unit's data.
     """
     units = list(scored.units)
     if unit not in units:
@@ -607,8 +570,6 @@ def _state_chunks(caps: Sequence[int], size: int, chunk: int) -> Iterator[np.nda
     Multisets of ``size`` items are drawn with ``itertools.combinations_with_replacement``
     (in C), turned into counts, and those above an item's cap are dropped.
     """
-    import itertools
-
     n = len(caps)
     cap = np.asarray(caps, dtype=int)
     if size == 0:

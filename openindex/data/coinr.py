@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from openindex.errors import DataError, Problem
+from openindex.errors import DataError, Problem, ProblemCode
 
 __all__ = ["framework_from_imeta", "data_from_idata"]
 
@@ -64,7 +64,8 @@ def framework_from_imeta(imeta: pd.DataFrame, *, source: str = "iMeta.csv",
     missing = [c for c in IMETA_COLUMNS if c not in imeta.columns]
     if missing:
         raise DataError([Problem(source, "header", f"not a COINr iMeta table: missing column(s) "
-                                 f"{', '.join(missing)}")], f"{source}: not an iMeta table")
+                                 f"{', '.join(missing)}", code=ProblemCode.MISSING_COLUMN)],
+                    f"{source}: not an iMeta table")
     kinds = imeta["Type"].astype(str).str.strip()
     ind = imeta[kinds == "Indicator"]
     agg = imeta[kinds == "Aggregate"]
@@ -74,20 +75,20 @@ def framework_from_imeta(imeta: pd.DataFrame, *, source: str = "iMeta.csv",
             n_levels, ["Indicator", *[f"Level {k}" for k in range(2, n_levels)], "Index"])
     if len(level_names) != n_levels:
         raise DataError([Problem(source, "", f"{len(level_names)} level names given but iMeta has "
-                                 f"{n_levels} levels")], f"{source}: level names")
+                                 f"{n_levels} levels", code=ProblemCode.LEVEL_MISMATCH)], f"{source}: level names")
 
     attributes = []
     for _, r in imeta[kinds == "Group"].iterrows():
         attributes.append({"code": str(r["iCode"]), "name": str(r["iName"]), "kind": "categorical"})
     for _, r in imeta[kinds == "Denominator"].iterrows():
-        a = {"code": str(r["iCode"]), "name": str(r["iName"]), "kind": "numeric"}
+        a: dict[str, Any] = {"code": str(r["iCode"]), "name": str(r["iName"]), "kind": "numeric"}
         if "Unit" in imeta.columns and not _blank(r["Unit"]):
             a["unit"] = str(r["Unit"])
         attributes.append(a)
 
     aggregates = []
     for _, r in agg.sort_values("Level", ascending=False, kind="stable").iterrows():
-        a: dict[str, Any] = {"code": str(r["iCode"]), "name": str(r["iName"])}
+        a = {"code": str(r["iCode"]), "name": str(r["iName"])}
         if not _blank(r["Parent"]):
             a["parent"] = str(r["Parent"])
         a["weight"] = _float(r["Weight"], 1.0)
@@ -135,7 +136,8 @@ def data_from_idata(idata: pd.DataFrame, framework_doc: dict[str, Any], *,
     """
     ren = {"uCode": "unit", "uName": "name", "Time": "edition"}
     if "uCode" not in idata.columns:
-        raise DataError([Problem(source, "header", "not a COINr iData table: no 'uCode' column")],
+        raise DataError([Problem(source, "header", "not a COINr iData table: no 'uCode' column",
+                                 code=ProblemCode.MISSING_COLUMN)],
                         f"{source}: not an iData table")
     attrs = [a["code"] for a in framework_doc["attributes"]]
     inds = [i["code"] for i in framework_doc["indicators"]]
@@ -143,11 +145,13 @@ def data_from_idata(idata: pd.DataFrame, framework_doc: dict[str, Any], *,
     unknown = [c for c in idata.columns if c not in known]
     if unknown:
         raise DataError([Problem(source, "header", f"column '{c}' is not described in iMeta (add it there as a "
-                                 "Group, Denominator or Indicator row)", value=c) for c in unknown],
+                                 "Group, Denominator or Indicator row)", value=c, code=ProblemCode.UNKNOWN_COLUMN)
+                         for c in unknown],
                         f"{source}: columns not in iMeta")
     missing = [c for c in inds if c not in idata.columns]
     if missing:
-        raise DataError([Problem(source, "header", f"indicator '{c}' of iMeta has no column", indicator=c)
+        raise DataError([Problem(source, "header", f"indicator '{c}' of iMeta has no column", indicator=c,
+                                 code=ProblemCode.MISSING_COLUMN)
                          for c in missing], f"{source}: indicators without data")
     out = idata.rename(columns=ren)
     order = [c for c in ("unit", "name", "edition") if c in out.columns] + attrs + inds

@@ -7,7 +7,7 @@ already mapped to their points); every later stage lives in the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -102,30 +102,33 @@ class Dataset:
             raise KeyError(edition)
         return self.select_rows((self.units["edition"] == edition).to_numpy())
 
-    def previous_values(self, edition: int,
-                        transform: Callable[[Dataset], np.ndarray] | None = None) -> np.ndarray:
-        """Values of earlier editions, aligned to the units of ``edition``.
+    def previous_values(self, edition: int, transform: Callable[[Dataset], np.ndarray] | None = None,
+                        units: Sequence[str] | None = None) -> np.ndarray:
+        """Values of the editions before ``edition``, aligned to units: the one alignment of earlier editions.
 
         Parameters
         ----------
         edition : int
+            Editions strictly before it are read (it need not be in the data).
         transform : callable, optional
             Maps an edition's Dataset to its (n_units, n_indicators) array, e.g. the
             denominated values; default the raw values.
+        units : sequence of str, optional
+            The unit codes to align to (rows of the result); default the units of ``edition``.
 
         Returns
         -------
-        ndarray, shape (n_units_in_edition, n_indicators)
+        ndarray, shape (n_units, n_indicators)
             Per cell, the value of the most recent earlier edition that has one; NaN
             where the unit had none.
         """
-        here = self.for_edition(edition)
-        out = np.full(here.values.shape, np.nan)
+        codes = tuple(self.for_edition(edition).unit_codes if units is None else units)
+        out = np.full((len(codes), self.values.shape[1]), np.nan)
         for e in [e for e in self.editions if e < edition]:  # oldest first, so later editions overwrite
             prev = self.for_edition(e)
             values = prev.values if transform is None else transform(prev)
             pos = {u: i for i, u in enumerate(prev.unit_codes)}
-            for i, u in enumerate(here.unit_codes):
+            for i, u in enumerate(codes):
                 j = pos.get(u)
                 if j is not None:
                     out[i] = np.where(np.isnan(values[j]), out[i], values[j])

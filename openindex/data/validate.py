@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from openindex.data.dataset import Dataset
-from openindex.errors import DataError, Problem
+from openindex.errors import DataError, Problem, ProblemCode
 from openindex.io import Table, read_table, sha256_file
 from openindex.methods.registry import did_you_mean
 from openindex.model.framework import Framework
@@ -77,21 +77,22 @@ class _Checker:
         self.absent: set[str] = set()  # indicators without a column (already an error)
 
     # ---- reporting --------------------------------------------------------------------
-    def add(self, location: str, problem: str, *, unit: str = "", indicator: str = "", value: Any = "",
-            severity: str = "error") -> None:
+    def add(self, location: str, code: ProblemCode, problem: str, *, unit: str = "", indicator: str = "",
+            value: Any = "", severity: str = "error") -> None:
         self.problems.append(Problem(self.t.file, location, problem, unit, indicator,
-                                     "" if value is None else str(value), severity))
+                                     "" if value is None else str(value), severity, code=code))
 
     # ---- main -------------------------------------------------------------------------
     def run(self, sha256: str) -> Dataset | None:
         frame = self.t.frame
         if frame.empty:
-            self.add("", "the file has a header but no data rows")
+            self.add("", ProblemCode.NO_DATA_ROWS, "the file has a header but no data rows")
             return None
         columns = list(frame.columns)
         if self.cols.unit not in columns:
             hint = did_you_mean(self.cols.unit, columns)
-            self.add("header", f"no unit-code column '{self.cols.unit}'.{hint} The header has: "
+            self.add("header", ProblemCode.MISSING_COLUMN,
+                     f"no unit-code column '{self.cols.unit}'.{hint} The header has: "
                      f"{', '.join(columns[:12])}{' ...' if len(columns) > 12 else ''}")
             return None
         if detect_layout(columns) == "long":
@@ -109,19 +110,21 @@ class _Checker:
         for col in frame.columns:
             if col not in known:
                 options = [*fw.indicators, *fw.attributes]
-                self.add(f"header, column '{col}'",
+                self.add(f"header, column '{col}'", ProblemCode.UNKNOWN_COLUMN,
                          f"unknown column '{col}': not an indicator or attribute of the framework."
                          f"{did_you_mean(col, options)} Remove it, or declare it in the framework",
                          indicator=col, value=col)
         missing = [code for code in fw.indicators if code not in frame.columns]
         self.absent.update(missing)
         if len(missing) > max(5, len(fw.indicators) // 2):
-            self.add("header", f"{len(missing)} of the framework's {len(fw.indicators)} indicators have no column: is "
+            self.add("header", ProblemCode.MISSING_COLUMN,
+                     f"{len(missing)} of the framework's {len(fw.indicators)} indicators have no column: is "
                      f"this the data file for '{fw.name}'? Missing: {', '.join(missing[:12])}"
                      f"{', ...' if len(missing) > 12 else ''}", value=", ".join(missing))
         else:
             for code in missing:
-                self.add("header", f"no column for indicator '{code}' ({fw.indicators[code].name}); add the "
+                self.add("header", ProblemCode.MISSING_COLUMN,
+                         f"no column for indicator '{code}' ({fw.indicators[code].name}); add the "
                          "column (empty cells are allowed for missing values)", indicator=code)
         rows = []
         for r in range(len(frame)):
@@ -135,7 +138,8 @@ class _Checker:
         allowed = {c.unit, c.name, c.edition, *LONG_COLUMNS}
         for col in frame.columns:
             if col not in allowed:
-                self.add(f"header, column '{col}'", f"unknown column '{col}' in a long-layout file (columns: "
+                self.add(f"header, column '{col}'", ProblemCode.UNKNOWN_COLUMN,
+                         f"unknown column '{col}' in a long-layout file (columns: "
                          f"{c.unit}, indicator, value, and optionally {c.edition}, {c.name})", value=col)
         groups: dict[tuple[str, str], tuple[str, dict[str, tuple[Any, str]]]] = {}
         seen: dict[tuple[str, str, str], str] = {}
@@ -147,13 +151,14 @@ class _Checker:
             code = _text(rec["indicator"])
             where = self.t.locate_row(r)
             if code not in fw.indicators and code not in fw.attributes:
-                self.add(self.t.locate_cell(r, "indicator"), f"unknown indicator '{code}'."
+                self.add(self.t.locate_cell(r, "indicator"), ProblemCode.UNKNOWN_INDICATOR,
+                         f"unknown indicator '{code}'."
                          f"{did_you_mean(code, [*fw.indicators, *fw.attributes])}", unit=unit, indicator=code,
                          value=code)
                 continue
             key3 = (unit, edition, code)
             if key3 in seen:
-                self.add(where, f"a second value for unit '{unit}', indicator '{code}'"
+                self.add(where, ProblemCode.DUPLICATE_VALUE, f"a second value for unit '{unit}', indicator '{code}'"
                          f"{f', edition {edition}' if edition else ''} (first at {seen[key3]})",
                          unit=unit, indicator=code)
                 continue
@@ -177,26 +182,29 @@ class _Checker:
         values = np.full((n, len(codes)), np.nan)
         questionnaire = [k for k in codes if fw.indicators[k].type == "questionnaire"]
         answers = pd.DataFrame("", index=range(n), columns=questionnaire, dtype=object)
-        ids = {"unit": [], "name": [], "edition": []}
+        ids: dict[str, list[Any]] = {"unit": [], "name": [], "edition": []}
         attrs: dict[str, list[Any]] = {a: [] for a in attr_cols}
         first_seen: dict[tuple[str, int], str] = {}
 
         for i, (where, cells) in enumerate(rows):
             unit = _text(cells[c.unit][0]) if c.unit in cells else ""
             if not unit:
-                self.add(where, f"empty unit code in column '{c.unit}'; every row needs one")
+                self.add(where, ProblemCode.EMPTY_UNIT_CODE,
+                         f"empty unit code in column '{c.unit}'; every row needs one")
             name = _text(cells[c.name][0]) if c.name in cells else ""
             edition = 0
             if c.edition in cells:
                 raw, loc = cells[c.edition]
                 edition_num = _number(raw)
                 if edition_num is None or edition_num != int(edition_num):
-                    self.add(loc, "the edition must be a whole number such as a year", unit=unit, value=raw)
+                    self.add(loc, ProblemCode.INVALID_EDITION,
+                             "the edition must be a whole number such as a year", unit=unit, value=raw)
                 else:
                     edition = int(edition_num)
             key = (unit, edition)
             if unit and key in first_seen:
-                self.add(where, f"unit '{unit}' appears twice{f' in edition {edition}' if edition else ''} "
+                self.add(where, ProblemCode.DUPLICATE_UNIT,
+                         f"unit '{unit}' appears twice{f' in edition {edition}' if edition else ''} "
                          f"(first at {first_seen[key]}); keep one row per unit and edition", unit=unit,
                          value=unit)
             else:
@@ -210,7 +218,8 @@ class _Checker:
                 if fw.attributes[a].kind == "numeric":
                     num = _number(raw)
                     if num is None:
-                        self.add(loc, f"attribute '{a}' must be a number; '{_text(raw)}' is not (leave the cell "
+                        self.add(loc, ProblemCode.NOT_A_NUMBER,
+                                 f"attribute '{a}' must be a number; '{_text(raw)}' is not (leave the cell "
                                  "empty if unknown)", unit=unit, indicator=a, value=raw)
                         num = math.nan
                     attrs[a].append(num)
@@ -230,7 +239,8 @@ class _Checker:
                     if option is None:
                         opts = ", ".join(f"{o.code}" + (f" ({o.label})" if o.label else "")
                                          for o in ind.options or ())
-                        self.add(loc, f"'{answer}' is not an answer option of '{code}'; options: {opts}",
+                        self.add(loc, ProblemCode.UNKNOWN_ANSWER,
+                                 f"'{answer}' is not an answer option of '{code}'; options: {opts}",
                                  unit=unit, indicator=code, value=answer)
                     else:
                         values[i, j] = option.points
@@ -238,10 +248,12 @@ class _Checker:
                 else:
                     num = _number(raw)
                     if num is None:
-                        self.add(loc, f"'{_text(raw)}' is not a number (indicator '{code}'); leave the cell "
+                        self.add(loc, ProblemCode.NOT_A_NUMBER,
+                                 f"'{_text(raw)}' is not a number (indicator '{code}'); leave the cell "
                                  "empty for a missing value", unit=unit, indicator=code, value=raw)
                     elif not math.isfinite(num):
-                        self.add(loc, f"'{_text(raw)}' is not a finite number (indicator '{code}')",
+                        self.add(loc, ProblemCode.NOT_A_NUMBER,
+                                 f"'{_text(raw)}' is not a finite number (indicator '{code}')",
                                  unit=unit, indicator=code, value=raw)
                     else:
                         values[i, j] = num
@@ -265,39 +277,45 @@ class _Checker:
             if den not in units.columns:
                 if np.isnan(values[:, j]).all():
                     continue  # nothing to divide
-                self.add("header", f"indicator '{code}' is divided by '{den}', but the data has no '{den}' "
+                self.add("header", ProblemCode.MISSING_COLUMN,
+                         f"indicator '{code}' is divided by '{den}', but the data has no '{den}' "
                          "column", indicator=code)
                 continue
             d = units[den].to_numpy(dtype=float)
             present = ~np.isnan(values[:, j])
-            for i in np.flatnonzero(present & ~(d > 0)):
+            for i in np.flatnonzero(present & ~(d > 0)).tolist():
                 loc = rows[i][1].get(den, ("", rows[i][0]))[1] or rows[i][0]
-                unit = units["unit"].iat[i]
+                unit = str(units["unit"].iat[i])
                 if np.isnan(d[i]):
-                    self.add(loc, f"'{den}' is missing, so indicator '{code}' (divided by it) will be treated as "
+                    self.add(loc, ProblemCode.MISSING_DENOMINATOR,
+                             f"'{den}' is missing, so indicator '{code}' (divided by it) will be treated as "
                              "missing for this unit", unit=unit, indicator=code, value="(empty)",
                              severity="warning")
                 else:
-                    self.add(loc, f"'{den}' must be a positive number: indicator '{code}' is divided by it",
+                    self.add(loc, ProblemCode.NON_POSITIVE_DENOMINATOR,
+                             f"'{den}' must be a positive number: indicator '{code}' is divided by it",
                              unit=unit, indicator=code, value=f"{d[i]:g}")
 
     def _check_empty(self, units: pd.DataFrame, values: np.ndarray, rows) -> None:
         present = ~np.isnan(values)
-        for i in np.flatnonzero(~present.any(axis=1)):
-            self.add(rows[i][0], f"unit '{units['unit'].iat[i]}' has no indicator data at all; fill it or "
-                     "remove the row", unit=units["unit"].iat[i])
+        for i in np.flatnonzero(~present.any(axis=1)).tolist():
+            self.add(rows[i][0], ProblemCode.EMPTY_UNIT,
+                     f"unit '{units['unit'].iat[i]}' has no indicator data at all; fill it or "
+                     "remove the row", unit=str(units["unit"].iat[i]))
         editions = units["edition"].to_numpy()
         multi = len(set(editions.tolist())) > 1
         for j, code in enumerate(self.fw.indicator_codes):
             if code in self.absent:
                 continue
             if not present[:, j].any():
-                self.add("", f"indicator '{code}' has no data at all; it will be left out of the index (collect "
+                self.add("", ProblemCode.EMPTY_INDICATOR,
+                         f"indicator '{code}' has no data at all; it will be left out of the index (collect "
                          "it, or remove it from the framework)", indicator=code, severity="warning")
             elif multi:
                 for e in sorted(set(editions.tolist())):
                     if not present[editions == e, j].any():
-                        self.add("", f"indicator '{code}' has no data in edition {e}; it will be left out of "
+                        self.add("", ProblemCode.EMPTY_INDICATOR,
+                                 f"indicator '{code}' has no data in edition {e}; it will be left out of "
                                  "that edition's index", indicator=code, severity="warning")
 
 

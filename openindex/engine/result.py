@@ -1,27 +1,112 @@
 """The frozen result of a build: every stage, scores, ranks, weights, flags, diagnostics.
 
-A :class:`Result` keeps what the index was built from (framework with its build
-spec, the dataset of the edition) so that rebuilding with one changed choice is
-one call: ``result.rebuild({"build.normalise.method": "zscore"})``.
+A :class:`Result` keeps what the index was built from (the framework, the build spec, the
+dataset of the edition) so that rebuilding with one changed choice is one call:
+``openindex.rebuild(result, normalise="zscore")``. The records it carries are typed:
+:class:`MethodsUsed` (every method and parameter used, per step and per indicator or node)
+and :class:`BuildWarning` (diagnostics with a stable code).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from openindex.model.peers import peer_matrix, peer_statistics, resolve_peer_group
+from openindex.model.spec import BuildSpec
+
 if TYPE_CHECKING:
     from openindex.data.dataset import Dataset
     from openindex.model.framework import Framework
 
-__all__ = ["Result", "STAGES"]
+__all__ = ["Result", "STAGES", "MethodsUsed", "UsedMethod", "BuildWarning"]
 
 #: indicator-level stages, in pipeline order
 STAGES: tuple[str, ...] = ("raw", "denominated", "imputed", "treated", "normalised")
+
+
+@dataclass(frozen=True)
+class UsedMethod:
+    """A method as used for one indicator or node, with its full params (defaults filled)."""
+
+    method: str
+    params: Mapping[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class MethodsUsed:
+    """Every method and parameter a build used.
+
+    Attributes
+    ----------
+    denominate : mapping of str to UsedMethod
+        Per indicator with a ``denominator``.
+    impute, treat, normalise : mapping of str to UsedMethod
+        Per indicator.
+    weight, aggregate : mapping of str to UsedMethod
+        Per aggregate node.
+    min_coverage : float
+        ``build.screen.min_coverage``.
+    min_share : float
+        ``build.aggregate.min_share``.
+    """
+
+    denominate: Mapping[str, UsedMethod]
+    impute: Mapping[str, UsedMethod]
+    treat: Mapping[str, UsedMethod]
+    normalise: Mapping[str, UsedMethod]
+    weight: Mapping[str, UsedMethod]
+    aggregate: Mapping[str, UsedMethod]
+    min_coverage: float
+    min_share: float
+
+    def steps(self) -> Iterator[tuple[str, Mapping[str, UsedMethod], Mapping[str, float]]]:
+        """``(step, per code, step-wide settings)`` in pipeline order (``screen`` has only a setting)."""
+        yield "denominate", self.denominate, {}
+        yield "screen", {}, {"min_coverage": self.min_coverage}
+        yield "impute", self.impute, {}
+        yield "treat", self.treat, {}
+        yield "normalise", self.normalise, {}
+        yield "weight", self.weight, {}
+        yield "aggregate", self.aggregate, {"min_share": self.min_share}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as plain data (the manifest's ``methods_used``)."""
+        out: dict[str, Any] = {}
+        for step, per_code, settings in self.steps():
+            codes = {code: used.as_dict() for code, used in per_code.items()}
+            out[step] = {**settings, "nodes": codes} if step == "aggregate" else (settings or codes)
+        return out
+
+
+@dataclass(frozen=True)
+class BuildWarning:
+    """A diagnostic that did not stop a build.
+
+    Attributes
+    ----------
+    code : str
+        Stable reason: ``constant_indicators`` (no information to rank on) or
+        ``beyond_network`` (a unit scored against a network lies beyond its range).
+    message : str
+        The sentence shown to users.
+    indicators : tuple of str
+        The indicators concerned.
+    """
+
+    code: str
+    message: str
+    indicators: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -54,9 +139,11 @@ class Result:
         Units screened out, with the reason.
     excluded_indicators : DataFrame
         Indicators left out of this edition (no data), with the reason.
-    methods : dict
+    methods : MethodsUsed
         Every method and parameter actually used, per step and per indicator/node.
-    warnings : tuple of str
+    spec : BuildSpec
+        The build spec it was built with.
+    warnings : tuple of BuildWarning
         Diagnostics that did not stop the build.
     input_dataset : Dataset
         The dataset as given (all editions, all units), for rebuilding.
@@ -73,9 +160,10 @@ class Result:
     treated: np.ndarray
     treatment: pd.DataFrame
     excluded: pd.DataFrame
-    methods: Mapping[str, Any]
+    methods: MethodsUsed
+    spec: BuildSpec
     excluded_indicators: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["indicator", "reason"]))
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[BuildWarning, ...] = field(default=())
     input_dataset: Dataset | None = field(default=None, repr=False)
 
     # ---- tidy views -------------------------------------------------------------------
@@ -168,15 +256,12 @@ class Result:
         Columns ``peer_group, unit, group, code, level, score, peer_rank, peer_n,
         peer_mean, gap``; one block per peer-group definition (or only ``group``).
         """
-        from openindex.model.peers import peer_matrix, peer_statistics
-
         fw = self.framework
-        defs = [g for g in fw.model.peer_groups if group is None or g.code == group]
-        if group is not None and not defs:
-            from openindex.errors import MethodError
-
-            raise MethodError(f"unknown peer group '{group}'; the framework defines: "
-                              f"{', '.join(g.code for g in fw.model.peer_groups) or 'none'}")
+        if group is None:
+            defs = list(fw.model.peer_groups)
+        else:
+            chosen = resolve_peer_group(fw.model.peer_groups, group)
+            defs = [chosen] if chosen is not None else []
         parts = []
         for g in defs:
             matrix, labels = peer_matrix(g, self.dataset.units)
@@ -202,11 +287,3 @@ class Result:
         out = pd.concat(parts, ignore_index=True)
         out["peer_rank"] = out["peer_rank"].astype("Int64")
         return out
-
-    def rebuild(self, settings: Mapping[str, Any]) -> Result:
-        """Build again with settings changed by YAML path (``{"build.normalise.method": "rank"}``)."""
-        from openindex.engine.build import build
-        from openindex.model.framework import with_settings
-
-        data = self.input_dataset if self.input_dataset is not None else self.dataset
-        return build(with_settings(self.framework, settings), data, edition=self.edition)

@@ -127,7 +127,8 @@ def geometric(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     _require(xa, wa, present & (xa <= 0), "geometric mean of a zero or negative value")
     with np.errstate(invalid="ignore", divide="ignore"):
         logs = np.log(np.where(present & (xa > 0), xa, 1.0))
-    return np.exp(_weighted_mean(logs, present, wa))
+    mean: np.ndarray = np.exp(_weighted_mean(logs, present, wa))
+    return mean
 
 
 @AGGREGATORS.register("harmonic")

@@ -43,7 +43,7 @@ def none(x: np.ndarray) -> np.ndarray:
     return as_data(x)
 
 
-@DENOMINATORS.register("by_column", context=("denominators",))
+@DENOMINATORS.register("by_column", needs=("denominators",))
 def by_column(x: np.ndarray, *, denominators: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Divide each indicator by its own denominator (population, area, GDP...), times ``scale``.
 

@@ -75,7 +75,7 @@ def none(x: np.ndarray) -> np.ndarray:
     return as_data(x)
 
 
-@IMPUTERS.register("mean", context=("reference",))
+@IMPUTERS.register("mean", needs=("reference",))
 def mean(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Fill each missing value with the mean of its indicator over the present units.
 
@@ -103,7 +103,7 @@ def mean(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     return _fill(out, nan_mean(_reference(reference, out, "mean"), axis=-2, keepdims=True))
 
 
-@IMPUTERS.register("median", context=("reference",))
+@IMPUTERS.register("median", needs=("reference",))
 def median(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Fill each missing value with the median of its indicator over the present units.
 
@@ -166,7 +166,7 @@ def _group_impute(x: np.ndarray, groups: np.ndarray, stat: str, reference: np.nd
     return _fill(out, fill)
 
 
-@IMPUTERS.register("group_mean", context=("groups", "reference", "reference_groups"))
+@IMPUTERS.register("group_mean", needs=("groups", "reference", "reference_groups"))
 def group_mean(x: np.ndarray, *, groups: np.ndarray, group: str = "", reference: np.ndarray | None = None,
                reference_groups: np.ndarray | None = None) -> np.ndarray:
     """Fill each missing value with the mean of its indicator within the unit's group.
@@ -205,7 +205,7 @@ def group_mean(x: np.ndarray, *, groups: np.ndarray, group: str = "", reference:
     return _group_impute(x, groups, "mean", reference, reference_groups)
 
 
-@IMPUTERS.register("group_median", context=("groups", "reference", "reference_groups"))
+@IMPUTERS.register("group_median", needs=("groups", "reference", "reference_groups"))
 def group_median(x: np.ndarray, *, groups: np.ndarray, group: str = "", reference: np.ndarray | None = None,
                  reference_groups: np.ndarray | None = None) -> np.ndarray:
     """Fill each missing value with the median of its indicator within the unit's group.
@@ -299,7 +299,7 @@ def _regression_2d(x: np.ndarray, max_iter: int, tol: float, alpha: float,
     return out if e_out is None else e_out
 
 
-@IMPUTERS.register("regression", context=("reference",))
+@IMPUTERS.register("regression", needs=("reference",))
 def regression(x: np.ndarray, *, max_iter: int = 50, tol: float = 1e-6, alpha: float = 1e-3,
                reference: np.ndarray | None = None) -> np.ndarray:
     """Iterative ridge-regression imputation (deterministic chained equations).
@@ -372,7 +372,7 @@ def regression(x: np.ndarray, *, max_iter: int = 50, tol: float = 1e-6, alpha: f
     return res.reshape(out.shape)
 
 
-@IMPUTERS.register("carry_forward", context=("previous",))
+@IMPUTERS.register("carry_forward", needs=("previous",))
 def carry_forward(x: np.ndarray, *, previous: np.ndarray) -> np.ndarray:
     """Fill a missing value with the same unit's value from the previous edition.
 

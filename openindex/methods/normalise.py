@@ -107,7 +107,7 @@ def _per_indicator(value: np.ndarray, n_ind: int, width: int, name: str, method:
     return arr
 
 
-@NORMALISERS.register("minmax", context=("reference",))
+@NORMALISERS.register("minmax", needs=("reference",))
 def minmax(x: np.ndarray, *, low: float = 0.0, high: float = 100.0,
            reference: np.ndarray | None = None) -> np.ndarray:
     """Min-max scaling of each indicator onto [low, high].
@@ -146,10 +146,11 @@ def minmax(x: np.ndarray, *, low: float = 0.0, high: float = 100.0,
     spread = nan_max(src, keepdims=True) - lo
     _raise_constant(src, spread[..., 0, :], "min-max")
     with np.errstate(invalid="ignore", divide="ignore"):
-        return low + (out - lo) / spread * (high - low)
+        y: np.ndarray = low + (out - lo) / spread * (high - low)
+    return y
 
 
-@NORMALISERS.register("zscore", context=("reference",))
+@NORMALISERS.register("zscore", needs=("reference",))
 def zscore(x: np.ndarray, *, mean: float = 0.0, sd: float = 1.0,
            reference: np.ndarray | None = None) -> np.ndarray:
     """Standardise each indicator to the given mean and standard deviation.
@@ -189,10 +190,11 @@ def zscore(x: np.ndarray, *, mean: float = 0.0, sd: float = 1.0,
     s = nan_sd(src, ddof=1, keepdims=True)
     _raise_constant(src, s[..., 0, :], "z-score")
     with np.errstate(invalid="ignore", divide="ignore"):
-        return mean + sd * (out - m) / s
+        y: np.ndarray = mean + sd * (out - m) / s
+    return y
 
 
-@NORMALISERS.register("rank", context=("reference",))
+@NORMALISERS.register("rank", needs=("reference",))
 def rank(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Rank each indicator: 1 = lowest (worst) value.
 
@@ -225,7 +227,7 @@ def rank(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     return np.where(np.isnan(out) | (n == 0), np.nan, 1.0 + below)
 
 
-@NORMALISERS.register("percentile", context=("reference",))
+@NORMALISERS.register("percentile", needs=("reference",))
 def percentile(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Percentile rank of each unit within its indicator, on 0..100.
 
@@ -271,7 +273,7 @@ def percentile(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndar
         return np.where(n > 1, 100.0 * (r - 1.0) / (n - 1.0), np.where(np.isnan(r), np.nan, 50.0))
 
 
-@NORMALISERS.register("goalposts", context=("goalposts",))
+@NORMALISERS.register("goalposts", needs=("goalposts",))
 def goalposts(
     x: np.ndarray, *, goalposts: np.ndarray, scale: float = 100.0, trunc: bool = True
 ) -> np.ndarray:
@@ -319,13 +321,13 @@ def goalposts(
             hint="Declare goalposts [worst, best] with worst < best on the indicator's own scale.",
         )
     with np.errstate(invalid="ignore", divide="ignore"):
-        y = (out - lo) / (hi - lo) * scale
+        y: np.ndarray = (out - lo) / (hi - lo) * scale
     if trunc:
         y = np.clip(y, min(0.0, scale), max(0.0, scale))
     return y
 
 
-@NORMALISERS.register("distance_to_target", context=("target", "reference"))
+@NORMALISERS.register("distance_to_target", needs=("target", "reference"))
 def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False,
                        reference: np.ndarray | None = None) -> np.ndarray:
     """Distance to a target: progress from the worst unit towards the target, on 0..100.
@@ -373,7 +375,7 @@ def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False,
             hint="Set a target better than every unit's worst value, or use goalposts.",
         )
     with np.errstate(invalid="ignore", divide="ignore"):
-        y = 100.0 * (out - lo) / (t - lo)
+        y: np.ndarray = 100.0 * (out - lo) / (t - lo)
     return np.minimum(y, 100.0) if cap else y
 
 
@@ -406,10 +408,11 @@ def _ratio_to_reference(x: np.ndarray, direction: np.ndarray, reference: str, me
             hint="Use minmax or goalposts for indicators that can be zero or negative.",
         )
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(d > 0, 100.0 * raw / ref, 100.0 * ref / raw)
+        y: np.ndarray = np.where(d > 0, 100.0 * raw / ref, 100.0 * ref / raw)
+    return y
 
 
-@NORMALISERS.register("distance_to_frontier", context=("direction", "reference"))
+@NORMALISERS.register("distance_to_frontier", needs=("direction", "reference"))
 def distance_to_frontier(x: np.ndarray, *, direction: np.ndarray,
                          reference: np.ndarray | None = None) -> np.ndarray:
     """Percentage of the leader: each value as a percentage of the best present value.
@@ -449,7 +452,7 @@ def distance_to_frontier(x: np.ndarray, *, direction: np.ndarray,
     return _ratio_to_reference(x, direction, "leader", "distance_to_frontier", reference)
 
 
-@NORMALISERS.register("index_to_mean", context=("direction", "reference"))
+@NORMALISERS.register("index_to_mean", needs=("direction", "reference"))
 def index_to_mean(x: np.ndarray, *, direction: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
     """Index each value to the mean of its indicator (mean = 100).
 
@@ -487,7 +490,7 @@ def index_to_mean(x: np.ndarray, *, direction: np.ndarray, reference: np.ndarray
     return _ratio_to_reference(x, direction, "mean", "index_to_mean", reference)
 
 
-@NORMALISERS.register("borda", context=("reference",))
+@NORMALISERS.register("borda", needs=("reference",))
 def borda(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     """Borda score: the number of units a unit beats, ties counting half.
 
@@ -525,7 +528,7 @@ def borda(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
     return np.where(np.isnan(out) | (n == 0), np.nan, below + (equal + 1.0) / 2.0) - 1.0
 
 
-@NORMALISERS.register("points", context=("scale",))
+@NORMALISERS.register("points", needs=("scale",))
 def points(x: np.ndarray, *, scale: np.ndarray, scale_to: float = 100.0) -> np.ndarray:
     """Rescale questionnaire points from their declared scale to 0..``scale_to``.
 
@@ -569,4 +572,5 @@ def points(x: np.ndarray, *, scale: np.ndarray, scale_to: float = 100.0) -> np.n
             hint="Declare the points scale as [lowest, highest] with lowest < highest.",
         )
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (out - lo) / (hi - lo) * scale_to
+        y: np.ndarray = (out - lo) / (hi - lo) * scale_to
+    return y

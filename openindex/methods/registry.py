@@ -3,8 +3,15 @@
 Each family of methods (``normalise``, ``aggregate``...) is a :class:`Registry`.
 A method is a plain function; its *keyword-only* parameters with defaults are the
 parameters a user may set in YAML (``params:``), validated from the signature's
-type hints by pydantic. Keyword-only parameters listed in ``context`` are filled by
-the pipeline (an indicator's goalposts, a group column...) and cannot be set by users.
+type hints by pydantic. Keyword-only parameters listed in ``needs`` are filled by the
+engine and cannot be set by users: either a value the pipeline provides (``reference``,
+``groups``, ``previous``, ``denominators``, ``x``, ``members``, ``codes``; see
+:data:`PIPELINE_CONTEXTS`) or, by any other name, a per-indicator field of the framework
+(``goalposts``, ``target``, ``direction``...; see
+:class:`openindex.model.framework.PerIndicator`).
+
+The construction steps that name a registered method are listed once, in :data:`STEPS`;
+importing :mod:`openindex.methods` registers every method of every step.
 
 Examples
 --------
@@ -20,7 +27,6 @@ Examples
 from __future__ import annotations
 
 import difflib
-import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +36,7 @@ import pydantic
 
 from openindex.errors import MethodError
 
-__all__ = ["Method", "Registry", "REGISTRIES", "registry_for", "did_you_mean"]
+__all__ = ["Method", "Registry", "REGISTRIES", "STEPS", "PIPELINE_CONTEXTS", "did_you_mean", "unknown_step"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,13 +49,13 @@ def did_you_mean(name: str, options: list[str] | tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class Method:
-    """A registered method: its name, function, user parameters and context names."""
+    """A registered method: its name, function, user parameters and the values it needs from the engine."""
 
     name: str
     family: str
     func: Callable[..., Any]
     params: Mapping[str, inspect.Parameter]
-    context: tuple[str, ...]
+    needs: tuple[str, ...]
     model: type[pydantic.BaseModel] = field(repr=False)
 
     @property
@@ -75,8 +81,19 @@ class Registry:
         self._methods: dict[str, Method] = {}
         REGISTRIES[family] = self
 
-    def register(self, name: str, *, context: tuple[str, ...] = ()) -> Callable[[F], F]:
-        """Decorator registering ``func`` under ``name``."""
+    def register(self, name: str, *, needs: tuple[str, ...] = ()) -> Callable[[F], F]:
+        """Decorator registering ``func`` under ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The name used in YAML (``method: name``).
+        needs : tuple of str
+            Keyword-only parameters the engine fills: pipeline contexts
+            (:data:`PIPELINE_CONTEXTS`) or per-indicator framework fields by name. A need
+            with a default in the signature is optional (``reference``: only when scoring
+            against a network held fixed).
+        """
 
         def deco(func: F) -> F:
             if name in self._methods:
@@ -86,7 +103,7 @@ class Registry:
             user = {
                 k: p
                 for k, p in sig.parameters.items()
-                if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in context
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in needs
             }
             for k, p in user.items():
                 if p.default is inspect.Parameter.empty:
@@ -97,7 +114,7 @@ class Registry:
                 __config__=pydantic.ConfigDict(extra="forbid", strict=False),
                 **fields_,
             )
-            self._methods[name] = Method(name, self.family, func, user, tuple(context), model)
+            self._methods[name] = Method(name, self.family, func, user, tuple(needs), model)
             return func
 
         return deco
@@ -162,25 +179,18 @@ def _describe_type(annotation: Any) -> str:
 
 REGISTRIES: dict[str, Registry] = {}
 
-#: construction step (YAML ``build:`` key) -> module defining its methods
-STEP_MODULES: dict[str, str] = {
-    "denominate": "denominate",
-    "impute": "impute",
-    "treat": "treat",
-    "normalise": "normalise",
-    "weight": "weight",
-    "aggregate": "aggregate",
-}
+#: the construction steps that name a registered method, in pipeline order: the one list from which the
+#: build spec's checks, the registries (one module of :mod:`openindex.methods` per step) and the method
+#: contract test derive
+STEPS: tuple[str, ...] = ("denominate", "impute", "treat", "normalise", "weight", "aggregate")
+
+#: values the engine itself provides to the methods that need them (every other need is a per-indicator
+#: field of the framework)
+PIPELINE_CONTEXTS: frozenset[str] = frozenset(
+    {"reference", "groups", "reference_groups", "previous", "denominators", "x", "members", "codes"})
 
 
-def registry_for(family: str) -> Registry:
-    """Return the registry of a construction step, loading the method modules first."""
-    if family in STEP_MODULES:
-        importlib.import_module(f"openindex.methods.{STEP_MODULES[family]}")  # registers its methods
-    try:
-        return REGISTRIES[family]
-    except KeyError:
-        raise MethodError(
-            f"Unknown construction step '{family}'.{did_you_mean(family, list(STEP_MODULES))} "
-            f"Known: {', '.join(STEP_MODULES)}."
-        ) from None
+def unknown_step(family: str) -> MethodError:
+    """The error for a construction step that does not exist (with "did you mean")."""
+    return MethodError(f"Unknown construction step '{family}'.{did_you_mean(family, list(STEPS))} "
+                       f"Known: {', '.join(STEPS)}.")

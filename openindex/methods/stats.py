@@ -12,7 +12,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-import scipy.stats
 
 from openindex.errors import MethodError
 
@@ -47,7 +46,8 @@ def as_data(x: Any, *, min_ndim: int = 2, name: str = "x") -> np.ndarray:
 
 def nan_count(x: np.ndarray, axis: int = -2, keepdims: bool = False) -> np.ndarray:
     """Number of present (non-NaN) values along ``axis``."""
-    return np.sum(~np.isnan(x), axis=axis, keepdims=keepdims)
+    count: np.ndarray = np.sum(~np.isnan(x), axis=axis, keepdims=keepdims)
+    return count
 
 
 def nan_mean(x: np.ndarray, axis: int = -2, keepdims: bool = False) -> np.ndarray:
@@ -72,21 +72,24 @@ def nan_median(x: np.ndarray, axis: int = -2, keepdims: bool = False) -> np.ndar
     """Median of present values (mean of the two middle ones for an even count); NaN if none."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(x, axis=axis, keepdims=keepdims)
+        median: np.ndarray = np.nanmedian(x, axis=axis, keepdims=keepdims)
+    return median
 
 
 def nan_min(x: np.ndarray, axis: int = -2, keepdims: bool = False) -> np.ndarray:
     """Minimum of present values; NaN if none."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmin(x, axis=axis, keepdims=keepdims)
+        low: np.ndarray = np.nanmin(x, axis=axis, keepdims=keepdims)
+    return low
 
 
 def nan_max(x: np.ndarray, axis: int = -2, keepdims: bool = False) -> np.ndarray:
     """Maximum of present values; NaN if none."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmax(x, axis=axis, keepdims=keepdims)
+        high: np.ndarray = np.nanmax(x, axis=axis, keepdims=keepdims)
+    return high
 
 
 def skew_kurt(x: np.ndarray, axis: int = -2) -> tuple[np.ndarray, np.ndarray]:
@@ -122,14 +125,55 @@ def skew_kurt(x: np.ndarray, axis: int = -2) -> tuple[np.ndarray, np.ndarray]:
     return np.squeeze(G1, axis=axis), np.squeeze(G2, axis=axis)
 
 
+#: tie rules of :func:`ranks` (those of ``scipy.stats.rankdata``)
+_RANK_METHODS = ("average", "min", "max", "dense", "ordinal")
+
+
 def ranks(x: np.ndarray, method: str = "min", axis: int = -2) -> np.ndarray:
     """Ascending ranks along ``axis`` (1 = lowest) of present values; NaN stays NaN.
 
-    ``method`` is scipy's tie rule: ``"min"``, ``"max"``, ``"average"``...
+    The values are sorted (stably) along ``axis``; equal values form a tie group
+    occupying sorted positions ``a..b`` (1-based). ``method`` is the tie rule, as in
+    ``scipy.stats.rankdata(..., nan_policy="omit")``:
+
+    - ``"min"``: every member gets ``a``; ``"max"``: ``b``; ``"average"``: ``(a + b) / 2``;
+    - ``"dense"``: the number of distinct values <= the value;
+    - ``"ordinal"``: the sorted position itself (ties broken by order of appearance).
+
+    Missing values (NaN) are left out of the ranking and stay NaN. The result is float64
+    with the shape of ``x``.
     """
+    x = np.asarray(x, dtype=np.float64)
+    if method not in _RANK_METHODS:
+        raise MethodError(f"The 'method' parameter of ranks must be one of {', '.join(_RANK_METHODS)}. "
+                          f"Got {method!r} instead.")
     if x.shape[axis] == 0:
         return np.array(x, dtype=np.float64, copy=True)
-    return np.asarray(scipy.stats.rankdata(x, method=method, axis=axis, nan_policy="omit"), dtype=np.float64)
+    v = np.moveaxis(x, axis, -1)
+    n = v.shape[-1]
+    rows = np.ascontiguousarray(v).reshape(-1, n)  # one row per ranking
+    # flat positions of each row's values in ascending order (stable: ties keep their order; NaN last)
+    order = (np.argsort(rows, axis=-1, kind="stable") + (np.arange(rows.shape[0]) * n)[:, None]).ravel()
+    s = rows.ravel()[order]
+    start = np.ones(s.size, dtype=bool)  # the first member of a tie group; every row starts one
+    start[1:] = s[1:] != s[:-1]
+    start[::n] = True
+    if method == "ordinal":
+        r = np.tile(np.arange(1.0, n + 1.0), rows.shape[0])
+    else:
+        group = np.cumsum(start) - 1  # tie group of each sorted value, numbered across rows
+        if method == "dense":
+            r = (group - np.repeat(group[::n], n) + 1).astype(np.float64)
+        else:
+            first = np.flatnonzero(start)  # flat position of each group's first and last member
+            last = np.append(first[1:], s.size) - 1
+            low, high = (first % n + 1.0)[group], (last % n + 1.0)[group]
+            r = {"min": low, "max": high, "average": (low + high) / 2.0}[method]
+    out = np.empty(s.size, dtype=np.float64)
+    out[order] = r
+    out = out.reshape(v.shape)
+    out[np.isnan(v)] = np.nan
+    return np.moveaxis(out, -1, axis)
 
 
 def check_reference(reference: Any, x: np.ndarray, family: str, method: str) -> np.ndarray:

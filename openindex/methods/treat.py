@@ -78,8 +78,8 @@ def _reference(reference: np.ndarray | None, x: np.ndarray, method: str) -> np.n
 
 
 def _passes(v: np.ndarray, skew: float, kurtosis: float) -> tuple[bool, float]:
-    g1, g2 = skew_kurt(v, axis=0)
-    g1, g2 = float(g1), float(g2)
+    skew_v, kurt_v = skew_kurt(v, axis=0)
+    g1, g2 = float(skew_v), float(kurt_v)
     if np.isnan(g1) or np.isnan(g2):  # constant: nothing is an outlier
         return True, 0.0
     return bool(abs(g1) < skew or g2 < kurtosis), g1
@@ -138,7 +138,7 @@ def none(x: np.ndarray) -> Treated:
     return Treated(out, how, points)
 
 
-@TREATMENTS.register("winsorise", context=("reference",))
+@TREATMENTS.register("winsorise", needs=("reference",))
 def winsorise(x: np.ndarray, *, skew: float = 2.0, kurtosis: float = 3.5, max_points: int = 5,
               reference: np.ndarray | None = None) -> Treated:
     """Winsorise outliers one step at a time until skewness and kurtosis are acceptable (JRC rule).
@@ -239,7 +239,7 @@ def winsorise(x: np.ndarray, *, skew: float = 2.0, kurtosis: float = 3.5, max_po
     return Treated(flat.reshape(out.shape), how_f.reshape(how.shape), pts_f.reshape(points.shape))
 
 
-@TREATMENTS.register("log", context=("reference",))
+@TREATMENTS.register("log", needs=("reference",))
 def log(x: np.ndarray, *, reference: np.ndarray | None = None) -> Treated:
     """Log-transform every indicator: log(x - min + 0.01 * range).
 

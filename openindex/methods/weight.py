@@ -71,7 +71,7 @@ def explicit(nominal: np.ndarray) -> np.ndarray:
     return _normalise_rows(_as_nominal(nominal))
 
 
-@WEIGHTERS.register("equal", context=("members",))
+@WEIGHTERS.register("equal", needs=("members",))
 def equal(nominal: np.ndarray, *, members: np.ndarray | None = None) -> np.ndarray:
     """Equal weights over the children of each node.
 
@@ -120,10 +120,11 @@ def _pca_row(xs: np.ndarray, cols: np.ndarray) -> np.ndarray:
     corr = np.corrcoef(cc, rowvar=False)
     vals, vecs = np.linalg.eigh(corr)
     v = vecs[:, np.argmax(vals)]
-    return v**2 / np.sum(v**2)
+    w: np.ndarray = v**2 / np.sum(v**2)
+    return w
 
 
-@WEIGHTERS.register("pca", context=("x", "members"))
+@WEIGHTERS.register("pca", needs=("x", "members"))
 def pca(nominal: np.ndarray, *, x: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
     """Weights from the first principal component of each node's children.
 
@@ -170,9 +171,9 @@ def pca(nominal: np.ndarray, *, x: np.ndarray, members: np.ndarray | None = None
             f"The context 'x' of weight method 'pca' must have {w.shape[-1]} columns. Got {xs.shape}."
         )
     batch = np.broadcast_shapes(w.shape[:-2], xs.shape[:-2], mem.shape[:-2])
-    mem_b = np.broadcast_to(mem, batch + w.shape[-2:]).reshape(-1, *w.shape[-2:])
+    mem_b: np.ndarray = np.broadcast_to(mem, batch + w.shape[-2:]).reshape(-1, *w.shape[-2:])
     xs_b = np.broadcast_to(xs, batch + xs.shape[-2:]).reshape(-1, *xs.shape[-2:])
-    out = np.zeros(mem_b.shape)
+    out: np.ndarray = np.zeros(mem_b.shape)
     for b in range(out.shape[0]):
         for p in range(out.shape[1]):
             cols = np.nonzero(mem_b[b, p])[0]
@@ -181,7 +182,7 @@ def pca(nominal: np.ndarray, *, x: np.ndarray, members: np.ndarray | None = None
     return out.reshape(batch + w.shape[-2:])
 
 
-@WEIGHTERS.register("budget", context=("codes", "members"))
+@WEIGHTERS.register("budget", needs=("codes", "members"))
 def budget(
     nominal: np.ndarray,
     *,

@@ -33,16 +33,26 @@ import pydantic
 import yaml
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from openindex.errors import FrameworkError, MethodError, Problem
-from openindex.methods.registry import registry_for
+from openindex.errors import FrameworkError, MethodError, Problem, ProblemCode
+from openindex.methods import STEPS, registry_for
+from openindex.model.locations import (
+    is_pydantic_tag,
+    name_hint,
+    path_text,
+    pydantic_message,
+    pydantic_problem_code,
+    yaml_location,
+)
 from openindex.model.peers import PeerGroup
-from openindex.model.spec import STEPS, BuildSpec, MethodChoice, StrictModel, UncertaintySpec
+from openindex.model.spec import BuildSpec, MethodChoice, StrictModel, UncertaintySpec
 
 __all__ = [
     "AnswerOption",
     "Translation",
     "IndicatorTranslation",
     "FrameworkTranslation",
+    "PerIndicator",
+    "DEFAULT_ANSWER_SCALE",
     "Indicator",
     "Aggregate",
     "Attribute",
@@ -87,6 +97,36 @@ class AnswerOption(StrictModel):
     points: float = Field(description="Points scored by this answer, inside the item's scale.")
 
 
+@dataclass(frozen=True)
+class PerIndicator:
+    """Marks a field of :class:`Indicator` as a value a method can need by name.
+
+    A method registered with ``needs=("goalposts",)`` receives, for the indicators it
+    is applied to, the values of the field so marked, oriented like the data: the engine
+    multiplies every indicator by its direction (x -> direction * x, so that higher is
+    always better), and each value follows that orientation.
+
+    Attributes
+    ----------
+    orient : {"value", "interval", "none"}
+        ``"value"``: times the direction; ``"interval"``: ``[lo, hi]`` becomes
+        ``[-hi, -lo]`` when the direction is -1; ``"none"``: as given.
+    requires : str
+        What a framework author writes to provide the value (quoted in the error when an
+        indicator lacks it).
+    attribute : str
+        The attribute read (default: the field itself), e.g. a property with a default.
+    """
+
+    orient: Literal["value", "interval", "none"]
+    requires: str
+    attribute: str = ""
+
+
+#: the points scale of a questionnaire item that declares none
+DEFAULT_ANSWER_SCALE: tuple[float, float] = (0.0, 100.0)
+
+
 class Indicator(StrictModel):
     """A leaf of the framework: a statistic or a questionnaire item."""
 
@@ -95,15 +135,20 @@ class Indicator(StrictModel):
     parent: Code = Field(min_length=1, description="Code of the aggregate this indicator belongs to.")
     description: str = ""
     unit: str = ""
-    direction: Literal[1, -1] = Field(1, description="+1: higher is better; -1: lower is better.")
+    direction: Annotated[Literal[1, -1], PerIndicator("none", "direction: 1 or -1")] = Field(
+        1, description="+1: higher is better; -1: lower is better.")
     weight: float = Field(1.0, ge=0.0, description="Nominal weight within the parent (normalised there).")
     type: Literal["quantitative", "questionnaire"] = "quantitative"
     source: str = ""
     denominator: Code | None = Field(None, description="Numeric attribute column to divide by.")
-    target: float | None = Field(None, description="Target value in raw (denominated) units.")
-    goalposts: tuple[float, float] | None = Field(None, description="[lo, hi] in raw units for `goalposts`.")
+    target: Annotated[float | None, PerIndicator("value", "target: <value>")] = Field(
+        None, description="Target value in raw (denominated) units.")
+    goalposts: Annotated[tuple[float, float] | None, PerIndicator("interval", "goalposts: [lo, hi]")] = Field(
+        None, description="[lo, hi] in raw units for `goalposts`.")
     question: str = Field("", description="Question text (questionnaire items).")
-    scale: tuple[float, float] | None = Field(None, description="[min, max] points (questionnaire items).")
+    scale: Annotated[tuple[float, float] | None,
+                     PerIndicator("interval", "type: questionnaire with options", attribute="answer_scale")] = Field(
+        None, description="[min, max] points (questionnaire items).")
     options: list[AnswerOption] | None = Field(None, description="Answer options (questionnaire items).")
     notes: str = Field("", description="Judgement calls, caveats (e.g. on the direction).")
     translations: dict[Lang, IndicatorTranslation] = Field(
@@ -121,7 +166,7 @@ class Indicator(StrictModel):
         if self.type == "questionnaire":
             if not self.options:
                 raise ValueError("a questionnaire item needs `options` (answer code, label, points)")
-            lo, hi = self.answer_scale
+            lo, hi = self.scale if self.scale is not None else DEFAULT_ANSWER_SCALE
             bad = [o for o in self.options if not lo <= o.points <= hi]
             if bad:
                 o = bad[0]
@@ -148,9 +193,24 @@ class Indicator(StrictModel):
         return self
 
     @property
-    def answer_scale(self) -> tuple[float, float]:
-        """The declared points scale of a questionnaire item (default [0, 100])."""
-        return self.scale if self.scale is not None else (0.0, 100.0)
+    def answer_scale(self) -> tuple[float, float] | None:
+        """The points scale of a questionnaire item (default [0, 100]); None for a statistic."""
+        if self.type != "questionnaire":
+            return None
+        return self.scale if self.scale is not None else DEFAULT_ANSWER_SCALE
+
+    @classmethod
+    def per_indicator(cls, name: str) -> PerIndicator | None:
+        """The :class:`PerIndicator` marker of field ``name``, or None when no method can need it."""
+        info = cls.model_fields.get(name)
+        return next((m for m in info.metadata if isinstance(m, PerIndicator)), None) if info else None
+
+    def needed(self, name: str) -> Any:
+        """The raw (not oriented) value of the per-indicator field ``name``; None when not set."""
+        marker = self.per_indicator(name)
+        if marker is None:
+            raise KeyError(name)
+        return getattr(self, marker.attribute or name)
 
     def option_for(self, answer: str) -> AnswerOption | None:
         """The option an answer names, by code or by label (case- and space-insensitive), else None."""
@@ -287,6 +347,16 @@ class Framework:
     def indicator_codes(self) -> tuple[Code, ...]:
         return self.levels[0]
 
+    @cached_property
+    def directions(self) -> np.ndarray:
+        """+1.0 (higher is better) or -1.0 per indicator, in framework order."""
+        return np.array([self.indicators[c].direction for c in self.indicator_codes], dtype=float)
+
+    @cached_property
+    def questionnaire_items(self) -> np.ndarray:
+        """Boolean per indicator, in framework order: a questionnaire item (not a statistic)."""
+        return np.array([self.indicators[c].type == "questionnaire" for c in self.indicator_codes], dtype=bool)
+
     @property
     def root(self) -> Code:
         return self.levels[-1][0]
@@ -315,7 +385,7 @@ class Framework:
             else 0 (not normalised: the weight method does that).
         """
         below, here = self.levels[level - 2], self.levels[level - 1]
-        index = {c: j for j, c in enumerate(here)}
+        index: dict[Code | None, int] = {c: j for j, c in enumerate(here)}
         w = np.zeros((len(here), len(below)))
         for i, c in enumerate(below):
             w[index[self.parent[c]], i] = self.node(c).weight
@@ -324,7 +394,7 @@ class Framework:
     def membership(self, level: int) -> np.ndarray:
         """Boolean matrix (n_nodes_at_level, n_nodes_below): child ``i`` belongs to node ``j``."""
         below, here = self.levels[level - 2], self.levels[level - 1]
-        index = {c: j for j, c in enumerate(here)}
+        index: dict[Code | None, int] = {c: j for j, c in enumerate(here)}
         m = np.zeros((len(here), len(below)), dtype=bool)
         for i, c in enumerate(below):
             m[index[self.parent[c]], i] = True
@@ -333,7 +403,10 @@ class Framework:
     def ancestor(self, code: Code, level: int) -> Code:
         """The ancestor of ``code`` at ``level`` (itself when it is at that level)."""
         while self.level_of(code) < level:
-            code = self.parent[code]  # type: ignore[assignment]
+            parent = self.parent[code]
+            if parent is None:  # the root: no level above it
+                raise KeyError(parent)
+            code = parent
         return code
 
     def summary(self) -> str:
@@ -398,11 +471,12 @@ def parse_framework(
     lines = dict(lines or {})
     problems: list[Problem] = []
 
-    def add(path: Sequence[Any], message: str, value: Any = "", code: str = "") -> None:
+    def add(path: Sequence[Any], reason: ProblemCode, message: str, value: Any = "", code: str = "") -> None:
         problems.append(
             Problem(
                 file=source,
-                location=_location(path, lines),
+                location=yaml_location(path, lines),
+                code=reason,
                 problem=message,
                 indicator=code,
                 value="" if value is None or value == "" else _short(value),
@@ -411,7 +485,8 @@ def parse_framework(
 
     if not isinstance(data, Mapping):
         kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
-        add((), f"the framework file is {kind}; it must be a YAML mapping with `levels`, "
+        add((), ProblemCode.EMPTY_FILE if data is None else ProblemCode.NOT_A_MAPPING,
+            f"the framework file is {kind}; it must be a YAML mapping with `levels`, "
                  "`aggregates` and `indicators` (see indicators/opencities.yaml)")
         raise FrameworkError(problems, f"{source}: not a framework file")
 
@@ -420,9 +495,9 @@ def parse_framework(
         model = FrameworkModel.model_validate(data)
     except pydantic.ValidationError as exc:
         for err in exc.errors():
-            path = tuple(p for p in err["loc"] if not _is_pydantic_tag(p))
-            add(path, _pydantic_message(err), err.get("input") if err["type"] != "missing" else "",
-                _code_at(data, path))
+            path = tuple(p for p in err["loc"] if not is_pydantic_tag(p))
+            add(path, pydantic_problem_code(err), pydantic_message(err),
+                err.get("input") if err["type"] != "missing" else "", _code_at(data, path))
 
     _check_structure(data, add)
     _check_methods(data, model, add)
@@ -472,7 +547,8 @@ def _setting_parent(data: dict[str, Any], key: str, source: str, *, create: bool
                 return {}
             node[part] = {}
         elif not isinstance(node[part], dict | list):
-            raise FrameworkError([Problem(source, f"--set {key}", f"'{'.'.join(parts[:i + 1])}' is a value, not a "
+            raise FrameworkError([Problem(source, f"--set {key}", code=ProblemCode.INVALID_SETTING,
+                                          problem=f"'{'.'.join(parts[:i + 1])}' is a value, not a "
                                           "section; it has no sub-keys", value=str(node[part]))])
         node = node[part]
     return node
@@ -509,8 +585,8 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
             if not isinstance(code, str):
                 continue
             if code in seen:
-                add((section, i, "code"), f"duplicate code '{code}' (first defined at "
-                    f"{_path_text(seen[code])}); codes must be unique", code, code)
+                add((section, i, "code"), ProblemCode.DUPLICATE_CODE, f"duplicate code '{code}' (first defined at "
+                    f"{path_text(seen[code])}); codes must be unique", code, code)
             else:
                 seen[code] = (section, i, "code")
                 parent[code] = e.get("parent")
@@ -519,9 +595,10 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
 
     roots = [(i, e.get("code")) for i, e in aggregates if e.get("parent") is None]
     if aggregates and not roots:
-        add(("aggregates",), "no root: exactly one aggregate (the index) must have no parent")
+        add(("aggregates",), ProblemCode.NOT_ONE_ROOT, "no root: exactly one aggregate (the index) must have no parent")
     for i, code in roots[1:]:
-        add(("aggregates", i, "parent"), f"'{code}' has no parent, but '{roots[0][1]}' is already the root; "
+        add(("aggregates", i, "parent"), ProblemCode.NOT_ONE_ROOT,
+            f"'{code}' has no parent, but '{roots[0][1]}' is already the root; "
             "exactly one aggregate (the index) may have no parent", code=str(code))
 
     for section, entries in (("aggregates", aggregates), ("indicators", indicators)):
@@ -530,18 +607,21 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
             if p is None or not isinstance(p, str):
                 continue
             if p in ind_codes:
-                add((section, i, "parent"), f"parent '{p}' is an indicator; parents must be aggregates",
+                add((section, i, "parent"), ProblemCode.PARENT_IS_INDICATOR,
+                    f"parent '{p}' is an indicator; parents must be aggregates",
                     p, str(e.get("code")))
             elif p not in agg_codes:
-                add((section, i, "parent"), f"unknown parent '{p}'.{_hint(p, agg_codes)}",
-                    p, str(e.get("code")))
+                add((section, i, "parent"), ProblemCode.UNKNOWN_PARENT,
+                    f"unknown parent '{p}'.{name_hint(p, agg_codes)}", p, str(e.get("code")))
             if p == e.get("code"):
-                add((section, i, "parent"), f"'{p}' is its own parent", p, p)
+                add((section, i, "parent"), ProblemCode.CYCLE, f"'{p}' is its own parent", p, p)
 
     # cycles: follow parents from every aggregate
     reported: set[frozenset[str]] = set()
     for i, e in aggregates:
         start = e.get("code")
+        if not isinstance(start, str):
+            continue  # a code that is no text has no parent (reported field by field)
         path, node = [start], parent.get(start)
         while isinstance(node, str) and node in agg_codes and node not in path:
             path.append(node)
@@ -550,7 +630,7 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
             cyc = frozenset(path)
             if cyc not in reported:
                 reported.add(cyc)
-                add(("aggregates", i, "parent"), "cycle in the hierarchy: "
+                add(("aggregates", i, "parent"), ProblemCode.CYCLE, "cycle in the hierarchy: "
                     + " -> ".join([*path, start]) + "; every chain of parents must end at the index",
                     code=str(start))
 
@@ -562,14 +642,16 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
                 children.setdefault(e["parent"], []).append((section, i, e))
     for i, e in aggregates:
         code = e.get("code")
-        kids = children.get(code, [])
+        kids = children.get(code, []) if isinstance(code, str) else []
         if not kids:
-            add(("aggregates", i), f"aggregate '{code}' has no children; every leaf must be an indicator "
+            add(("aggregates", i), ProblemCode.EMPTY_NODE,
+                f"aggregate '{code}' has no children; every leaf must be an indicator "
                 "(remove the node or give it indicators)", code=str(code))
             continue
         ws = [k[2].get("weight", 1.0) for k in kids]
         if all(isinstance(w, int | float) and not isinstance(w, bool) and w == 0 for w in ws):
-            add(("aggregates", i), f"all weights of the children of '{code}' are zero; at least one must be "
+            add(("aggregates", i), ProblemCode.ZERO_WEIGHTS,
+                f"all weights of the children of '{code}' are zero; at least one must be "
                 "positive", code=str(code))
 
     # indicators all at the bottom, number of levels as declared
@@ -587,7 +669,8 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
             for i, e in indicators:
                 code = e.get("code")
                 if code in depth and depth[code] != want:
-                    add(("indicators", i, "parent"), f"'{code}' sits {depth[code]} levels deep but `levels` "
+                    add(("indicators", i, "parent"), ProblemCode.WRONG_DEPTH,
+                        f"'{code}' sits {depth[code]} levels deep but `levels` "
                         f"declares {want} ({', '.join(map(str, levels))}); every indicator must be at the "
                         "bottom level, with one aggregate per level above it", code=str(code))
 
@@ -595,11 +678,13 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
         den = e.get("denominator")
         if isinstance(den, str):
             if den not in attrs:
-                add(("indicators", i, "denominator"), f"denominator '{den}' is not a declared attribute."
-                    f"{_hint(den, set(attrs))} Declare it under `attributes` with kind: numeric", den,
+                add(("indicators", i, "denominator"), ProblemCode.UNKNOWN_ATTRIBUTE,
+                    f"denominator '{den}' is not a declared attribute."
+                    f"{name_hint(den, set(attrs))} Declare it under `attributes` with kind: numeric", den,
                     str(e.get("code")))
             elif attrs[den].get("kind", "numeric") != "numeric":
-                add(("indicators", i, "denominator"), f"denominator '{den}' is a categorical attribute; "
+                add(("indicators", i, "denominator"), ProblemCode.ATTRIBUTE_NOT_NUMERIC,
+                    f"denominator '{den}' is a categorical attribute; "
                     "it must be numeric", den, str(e.get("code")))
     for i, g in _entries(data.get("peer_groups")):
         needed = [("by", g.get("by"))] + [("on", a) for a in (g.get("on") or []) if isinstance(g.get("on"), list)]
@@ -607,15 +692,18 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
             if not isinstance(a, str):
                 continue
             if a not in attrs:
-                add(("peer_groups", i, key), f"peer group '{g.get('code')}': '{a}' is not a declared attribute."
-                    f"{_hint(a, set(attrs))}", a)
+                add(("peer_groups", i, key), ProblemCode.UNKNOWN_ATTRIBUTE,
+                    f"peer group '{g.get('code')}': '{a}' is not a declared attribute."
+                    f"{name_hint(a, set(attrs))}", a)
             elif (key == "on" or g.get("bands") is not None) and attrs[a].get("kind", "numeric") != "numeric":
-                add(("peer_groups", i, key), f"peer group '{g.get('code')}': '{a}' is categorical; bands and "
+                add(("peer_groups", i, key), ProblemCode.ATTRIBUTE_NOT_NUMERIC,
+                    f"peer group '{g.get('code')}': '{a}' is categorical; bands and "
                     "nearest neighbours need a numeric attribute", a)
     codes_and_attrs = set(attrs) & (agg_codes | ind_codes)
     for i, a in _entries(data.get("attributes")):
         if a.get("code") in codes_and_attrs:
-            add(("attributes", i, "code"), f"attribute '{a['code']}' has the same code as a node of the "
+            add(("attributes", i, "code"), ProblemCode.DUPLICATE_CODE,
+                f"attribute '{a['code']}' has the same code as a node of the "
                 "framework", a["code"])
 
 
@@ -643,7 +731,7 @@ def _check_methods(data: Mapping[str, Any], model: FrameworkModel | None, add: A
     ind_codes = {e.get("code") for _, e in _entries(data.get("indicators"))}
     agg_entries = _entries(data.get("aggregates"))
     agg_codes = {e.get("code") for _, e in agg_entries}
-    levels = data.get("levels") if isinstance(data.get("levels"), list) else []
+    levels = data["levels"] if isinstance(data.get("levels"), list) else []
     for step in STEPS:
         spec = getattr(build, step)
         reg = registry_for(step)
@@ -654,14 +742,16 @@ def _check_methods(data: Mapping[str, Any], model: FrameworkModel | None, add: A
             allowed = agg_codes if step in ("aggregate", "weight") else ind_codes
             if code not in allowed:
                 kind = "aggregate node" if step in ("aggregate", "weight") else "indicator"
-                add(("build", step, "overrides", code), f"override for unknown {kind} '{code}'."
-                    f"{_hint(code, allowed)}", code)
+                add(("build", step, "overrides", code), ProblemCode.UNKNOWN_NODE,
+                    f"override for unknown {kind} '{code}'."
+                    f"{name_hint(code, allowed)}", code)
             choices.append((("build", step, "overrides", code), ov))
         if step == "aggregate":
             names = {str(k) for k in range(2, len(levels) + 1)} | {str(n) for n in levels[1:]}
             for key, ov in build.aggregate.levels.items():
                 if str(key) not in names:
-                    add(("build", "aggregate", "levels", key), f"unknown level '{key}'; aggregate levels are "
+                    add(("build", "aggregate", "levels", key), ProblemCode.UNKNOWN_LEVEL,
+                        f"unknown level '{key}'; aggregate levels are "
                         + ", ".join(sorted(names)), key)
                 choices.append((("build", "aggregate", "levels", key), ov))
             for i, a in agg_entries:
@@ -669,7 +759,8 @@ def _check_methods(data: Mapping[str, Any], model: FrameworkModel | None, add: A
                 if not isinstance(own, Mapping):
                     continue
                 if a.get("code") in build.aggregate.overrides:
-                    add(("aggregates", i, "aggregate"), f"the aggregation of '{a.get('code')}' is set both here "
+                    add(("aggregates", i, "aggregate"), ProblemCode.DUPLICATE_SETTING,
+                        f"the aggregation of '{a.get('code')}' is set both here "
                         "and in build.aggregate.overrides; keep one", a.get("code"))
                 try:
                     choices.append((("aggregates", i, "aggregate"), MethodChoice.model_validate(own)))
@@ -677,12 +768,12 @@ def _check_methods(data: Mapping[str, Any], model: FrameworkModel | None, add: A
                     pass  # reported by the model
         for path, choice in choices:
             if choice.method not in reg:
-                add((*path, "method"), reg.unknown_message(choice.method), choice.method)
+                add((*path, "method"), ProblemCode.UNKNOWN_METHOD, reg.unknown_message(choice.method), choice.method)
                 continue
             try:
                 reg.validate_params(choice.method, choice.params)
             except MethodError as exc:
-                add((*path, "params"), str(exc))
+                add((*path, "params"), ProblemCode.INVALID_PARAM, str(exc))
 
 
 # ---- small helpers -------------------------------------------------------------------
@@ -692,32 +783,6 @@ def _entries(value: Any) -> list[tuple[int, Mapping[str, Any]]]:
     if not isinstance(value, list):
         return []
     return [(i, e) for i, e in enumerate(value) if isinstance(e, Mapping)]
-
-
-def _hint(name: str, options: set[Any]) -> str:
-    from openindex.methods.registry import did_you_mean
-
-    return did_you_mean(name, sorted(o for o in options if isinstance(o, str)))
-
-
-def _is_pydantic_tag(part: Any) -> bool:
-    return isinstance(part, str) and (part.startswith("function-") or part in {"tuple[float, float]"})
-
-
-def _path_text(path: Sequence[Any]) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
-
-
-def _location(path: Sequence[Any], lines: Mapping[tuple[Any, ...], int]) -> str:
-    text = _path_text(path)
-    p = tuple(path)
-    while p and p not in lines:
-        p = p[:-1]
-    line = lines.get(p) if p else lines.get(())
-    return f"{text} (line {line})" if line else text
 
 
 def _code_at(data: Any, path: Sequence[Any]) -> str:
@@ -733,19 +798,3 @@ def _code_at(data: Any, path: Sequence[Any]) -> str:
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value) if not isinstance(value, str) else value
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _pydantic_message(err: Mapping[str, Any]) -> str:
-    kind, msg = err["type"], err["msg"]
-    field_name = next((str(p) for p in reversed(err["loc"]) if isinstance(p, str)), "value")
-    if kind == "missing":
-        return f"`{field_name}` is required"
-    if kind == "extra_forbidden":
-        return f"unknown key `{field_name}` (a typo? allowed keys are listed in indicators/framework.schema.json)"
-    if kind == "literal_error" and field_name == "direction":
-        return "direction must be 1 (higher is better) or -1 (lower is better)"
-    if kind == "greater_than_equal" and field_name == "weight":
-        return "weight must be >= 0"
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    return f"`{field_name}`: {msg}"

@@ -23,17 +23,19 @@ minimum rank); missing scores are ignored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from openindex.errors import MethodError
+from openindex.errors import MethodError, OpenIndexError
 from openindex.methods.rank import snap_ties
+from openindex.methods.registry import did_you_mean
 from openindex.model.spec import StrictModel
 
-__all__ = ["PeerGroup", "peer_matrix", "peer_statistics"]
+__all__ = ["PeerGroup", "resolve_peer_group", "peer_matrix", "peer_statistics"]
 
 
 class PeerGroup(StrictModel):
@@ -76,6 +78,39 @@ class PeerGroup(StrictModel):
 
     def attributes(self) -> list[str]:
         return [self.by] if self.by else list(self.on or [])
+
+
+def resolve_peer_group(groups: Sequence[PeerGroup], name: str | None) -> PeerGroup | None:
+    """The peer group a user's choice names: the one place a peer-group name is resolved.
+
+    Parameters
+    ----------
+    groups : sequence of PeerGroup
+        The framework's definitions (``framework.model.peer_groups``).
+    name : str or None
+        A group's code; ``None`` for the default, the first group defined; ``""`` for none.
+
+    Returns
+    -------
+    PeerGroup or None
+        None when ``name`` is ``""``, or when it is None and the framework defines no group.
+
+    Raises
+    ------
+    OpenIndexError
+        ``name`` is no group's code: "unknown peer group 'x'. Did you mean 'y'? The framework
+        defines: ...".
+    """
+    if name is None:
+        return groups[0] if groups else None
+    if name == "":
+        return None
+    found = next((g for g in groups if g.code == name), None)
+    if found is None:
+        codes = [g.code for g in groups]
+        raise OpenIndexError(f"unknown peer group '{name}'.{did_you_mean(name, codes)} The framework defines: "
+                             f"{', '.join(codes) or 'none'}")
+    return found
 
 
 def peer_matrix(group: PeerGroup, units: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
@@ -185,7 +220,7 @@ def peer_statistics(scores: np.ndarray, peers: np.ndarray) -> dict[str, Any]:
         mean = np.where(n > 0, total / n, np.nan)
     better = (s[None, :, :] > s[:, None, :]) & peers[:, :, None]  # [u, v, c]: peer v beats u
     rank = 1.0 + better.sum(axis=1)
-    no_group = ~peers.any(axis=1)
+    no_group: np.ndarray = ~np.any(peers, axis=1)
     missing = ~present | no_group[:, None]
     rank = np.where(missing, np.nan, rank)
     mean = np.where(no_group[:, None], np.nan, mean)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from openindex.model.framework import FrameworkModel
 
@@ -10,7 +11,7 @@ __all__ = ["framework_schema", "framework_schema_json"]
 
 
 
-def framework_schema() -> dict:
+def framework_schema() -> dict[str, Any]:
     """The JSON schema (draft 2020-12) of a framework YAML file."""
     schema = FrameworkModel.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -40,7 +40,6 @@ __all__ = [
     "AggregateSpec",
     "ScreenSpec",
     "BuildSpec",
-    "STEPS",
     "Alternative",
     "Alternatives",
     "WeightFactor",
@@ -144,8 +143,6 @@ class BuildSpec(StrictModel):
     aggregate: AggregateSpec = Field(default_factory=AggregateSpec)
 
 
-#: the construction steps that name a registered method
-STEPS: tuple[str, ...] = ("denominate", "impute", "treat", "normalise", "weight", "aggregate")
 
 
 # --------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Building is separate from rendering: :mod:`.tables` turns results into tidy frames,
 :mod:`.figures` frames into plotly figures, :mod:`.build` assembles both into a
-:class:`ReportData`, and :mod:`.render` (the one place for HTML assembly, escaping
+:class:`ReportData` (:mod:`.data`), and :mod:`.render` (the one place for HTML assembly, escaping
 included) turns it into one self-contained page. Typical use::
 
     from openindex.report import ReportOptions, build_report, write_report
@@ -16,16 +16,9 @@ included) turns it into one self-contained page. Typical use::
 
 from __future__ import annotations
 
-from openindex.report.build import (
-    LANGUAGES,
-    ReportData,
-    ReportOptions,
-    build_editions,
-    build_report,
-    read_intervals,
-    report_data,
-    write_report,
-)
+from openindex.i18n import LANGUAGES
+from openindex.report.build import build_editions, build_report, read_intervals, report_data, write_report
+from openindex.report.data import ReportData, ReportOptions
 from openindex.report.figures import (
     compare_bars,
     correlation_heatmap,

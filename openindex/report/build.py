@@ -1,184 +1,50 @@
 """The comparison report: results of every edition -> :class:`ReportData` -> HTML page and Excel workbook.
 
 Building is separate from rendering: :func:`report_data` turns results into tidy
-frames (:mod:`openindex.report.tables`) and figures (:mod:`openindex.report.figures`);
+frames (:mod:`openindex.report.tables`) and figures (:mod:`openindex.report.figures`),
+held in a :class:`~openindex.report.data.ReportData`;
 :func:`openindex.report.render.render_report` turns those into one self-contained
 HTML page; :func:`write_report` hands the page and the workbook to
 :mod:`openindex.io`. Typical use::
 
     from openindex.report.build import build_report, write_report
+    from openindex.report.data import ReportOptions
     data = build_report(framework, dataset, options=ReportOptions(lang="fr", no_ranks=True))
     write_report(data, "reports/demo")
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from openindex.errors import MethodError, OpenIndexError
+from openindex.analysis.audit import run_audit
+from openindex.engine import build
+from openindex.engine.manifest import run_manifest
+from openindex.errors import DataError, MethodError, OpenIndexError, Problem, ProblemCode
+from openindex.i18n import labels, level_names, load_strings
+from openindex.io import read_csv_frame, write_text, write_workbook
 from openindex.report import figures as F
 from openindex.report import tables as T
+from openindex.report.data import ReportData, ReportOptions, audit_nodes, compare_defaults
+from openindex.report.outputs import stage_sheets
+from openindex.report.render import render_report
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
-    from openindex.analysis.audit import Audit
     from openindex.data.dataset import Dataset
     from openindex.engine.result import Result
     from openindex.model.framework import Framework
 
-__all__ = ["LANGUAGES", "ReportOptions", "ReportData", "load_strings", "build_editions", "report_data",
-           "build_report", "read_intervals", "write_report", "results_sheets", "audit_nodes"]
+__all__ = ["build_editions", "report_data", "report_for", "build_report", "read_intervals", "write_report",
+           "results_sheets"]
 
-#: languages of the UI strings shipped in ``templates/i18n/<lang>.json``
-LANGUAGES: tuple[str, ...] = ("en", "fr", "de")
 #: plotly number separators (decimal, thousands) per language
 SEPARATORS: dict[str, str] = {"en": ".,", "fr": ",\u202f", "de": ",."}
-
-
-@dataclass(frozen=True)
-class ReportOptions:
-    """Choices of the report (the CLI flags of ``openindex report``).
-
-    Attributes
-    ----------
-    title : str
-        Page title; default the framework's name in ``lang``.
-    lang : str
-        Language of the UI strings (``LANGUAGES``) and of translated framework labels.
-    no_ranks : bool
-        Hide every rank (a profile report without league table, OPENCities style).
-    peer_group : str, optional
-        Code of the framework's peer-group definition used for peer comparisons;
-        default the first one defined; ``""`` for none.
-    points : float
-        A score change larger than this (in score points) gets an arrow.
-    ranks : int
-        Without an uncertainty run, an index-rank change larger than this gets an arrow.
-    n_areas, n_cities : int
-        Cities to learn from: how many weak areas, how many cities per area.
-    audit : bool
-        Add the statistical audit (:func:`openindex.analysis.audit.run_audit` of the current
-        edition) as a tab of the report.
-    """
-
-    title: str = ""
-    lang: str = "en"
-    no_ranks: bool = False
-    peer_group: str | None = None
-    points: float = 5.0
-    ranks: int = 3
-    n_areas: int = 3
-    n_cities: int = 3
-    audit: bool = True
-
-    def check(self, framework: Framework) -> str | None:
-        """Validate against the framework; return the peer-group code to use (or None)."""
-        if self.lang not in LANGUAGES:
-            raise OpenIndexError(f"The 'lang' option of the report must be one of {', '.join(LANGUAGES)}. "
-                                 f"Got '{self.lang}' instead.")
-        if self.points < 0 or self.ranks < 0 or self.n_areas < 1 or self.n_cities < 1:
-            raise OpenIndexError("The report options 'points' and 'ranks' must be >= 0 and 'n_areas', 'n_cities' "
-                                 f">= 1. Got points={self.points}, ranks={self.ranks}, n_areas={self.n_areas}, "
-                                 f"n_cities={self.n_cities} instead.")
-        groups = [g.code for g in framework.model.peer_groups]
-        if self.peer_group is None:
-            return groups[0] if groups else None
-        if self.peer_group == "":
-            return None
-        if self.peer_group not in groups:
-            from openindex.methods.registry import did_you_mean
-
-            raise OpenIndexError(f"unknown peer group '{self.peer_group}'.{did_you_mean(self.peer_group, groups)} "
-                                 f"The framework defines: {', '.join(groups) or 'none'}")
-        return self.peer_group
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """Everything the report shows, built and not yet rendered (frames and figures).
-
-    ``editions`` holds every edition built, oldest first, the current one (``result``)
-    last; ``skipped`` the earlier editions that could not be built, with the reason.
-    The frames are those of :mod:`openindex.report.tables`; ``audit`` is the
-    statistical audit of ``result`` (None when not asked for, or when it could not be
-    run: ``audit_error`` then says why).
-    """
-
-    result: Result
-    editions: tuple[Result, ...]
-    skipped: tuple[tuple[int, str], ...]
-    options: ReportOptions
-    strings: Mapping[str, str]
-    manifest: Mapping[str, Any]
-    meta: Mapping[str, Any]
-    intervals: pd.DataFrame | None
-    intervals_source: str
-    peer_group: str | None
-    labels: Mapping[str, str]
-    level_names: tuple[str, ...]
-    anchors: tuple[str, ...]
-    nodes: pd.DataFrame
-    ranking: pd.DataFrame
-    indicators: pd.DataFrame
-    learn: pd.DataFrame
-    coverage: pd.DataFrame
-    weights: pd.DataFrame
-    methods: pd.DataFrame
-    history: pd.DataFrame
-    changes: pd.DataFrame
-    comparability: pd.DataFrame
-    peer_index: pd.DataFrame
-    peer_groups: pd.DataFrame
-    figures: Mapping[str, go.Figure] = field(default_factory=dict)
-    audit: Audit | None = None
-    audit_error: str = ""
-    _by_unit: dict[str, dict[Any, pd.DataFrame]] = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    def of_unit(self, frame: str, unit: str) -> pd.DataFrame:
-        """The rows of one unit in the frame named ``frame`` (``nodes``, ``indicators``...), grouped once."""
-        groups = self._by_unit.get(frame)
-        if groups is None:
-            groups = {u: g for u, g in getattr(self, frame).groupby("unit", sort=False)}
-            self._by_unit[frame] = groups
-        found = groups.get(unit)
-        return found if found is not None else getattr(self, frame).iloc[0:0]
-
-    @property
-    def framework(self) -> Framework:
-        return self.result.framework
-
-    @property
-    def area_level(self) -> int:
-        """The level just above the indicators (areas)."""
-        return 2
-
-    @property
-    def theme_level(self) -> int | None:
-        """The level just below the index when it is not the area level (themes), else None."""
-        k = self.framework.n_levels - 1
-        return k if k > 2 else None
-
-    def text(self, key: str, **values: Any) -> str:
-        """A UI string in the report's language, filled in (not escaped)."""
-        template = self.strings[key]
-        return template.format(**values) if values else template
-
-
-def load_strings(lang: str) -> dict[str, str]:
-    """The UI strings of ``lang`` (``templates/i18n/<lang>.json``)."""
-    from openindex.io import read_resource
-
-    if lang not in LANGUAGES:
-        raise OpenIndexError(f"no UI strings for language '{lang}'; available: {', '.join(LANGUAGES)}")
-    return dict(json.loads(read_resource("openindex.report", f"templates/i18n/{lang}.json")))
 
 
 def build_editions(framework: Framework, dataset: Dataset, edition: int | None = None, *,
@@ -189,8 +55,6 @@ def build_editions(framework: Framework, dataset: Dataset, edition: int | None =
     with the reason; the current one raises as :func:`~openindex.engine.build.build` does.
     ``current``, when given, is the current edition already built (it is not rebuilt).
     """
-    from openindex.engine.build import build
-
     if current is None:
         current = build(framework, dataset, edition=edition)
     results, skipped = [], []
@@ -206,17 +70,16 @@ def build_editions(framework: Framework, dataset: Dataset, edition: int | None =
 
 def read_intervals(directory: str | Path) -> tuple[pd.DataFrame, str]:
     """``rank_intervals.csv`` of an uncertainty run folder, and its path as text."""
-    from openindex.errors import DataError, Problem
-    from openindex.io import read_csv_frame
-
     path = Path(directory) / "rank_intervals.csv"
     if not Path(directory).is_dir():
         raise DataError([Problem(str(directory), "", "not a folder; --uncertainty takes the output folder of "
-                                 "`openindex uncertainty` (it holds rank_intervals.csv)")],
+                                 "`openindex uncertainty` (it holds rank_intervals.csv)",
+                                 code=ProblemCode.NOT_A_FOLDER)],
                         f"{directory}: not an uncertainty run folder")
     if not path.exists():
         raise DataError([Problem(str(path), "", "file not found; --uncertainty takes the output folder of "
-                                 "`openindex uncertainty`, which writes rank_intervals.csv")],
+                                 "`openindex uncertainty`, which writes rank_intervals.csv",
+                                 code=ProblemCode.FILE_NOT_FOUND)],
                         f"{path}: not found")
     return read_csv_frame(path), str(path)
 
@@ -244,8 +107,6 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
         ``result`` with :func:`openindex.report.tables.align_intervals`.
     options : ReportOptions, optional
     """
-    from openindex.engine.manifest import run_manifest
-
     options = options or ReportOptions()
     fw = result.framework
     peer_group = options.check(fw)
@@ -260,7 +121,7 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
                                 data_sha256=ds.sha256, data_meta=meta, command="report")
     if intervals is not None:
         intervals = T.align_intervals(intervals, result, source=intervals_source or "rank_intervals.csv")
-    names = T.labels(fw, lang)
+    names = labels(fw, lang)
     nodes = T.node_frame(result, peer_group)
     ranking = T.ranking_frame(result, nodes, intervals=intervals, order="name" if options.no_ranks else "rank")
     peer_index = (result.peer_frame().query("level == @fw.n_levels") if fw.model.peer_groups
@@ -269,7 +130,7 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
         result=result, editions=tuple(editions), skipped=tuple(skipped), options=options,
         strings=load_strings(lang), manifest=dict(manifest), meta=meta, intervals=intervals,
         intervals_source=intervals_source, peer_group=peer_group, labels=names,
-        level_names=T.level_names(fw, lang), anchors=tuple(T.anchors(result.units)), nodes=nodes,
+        level_names=level_names(fw, lang), anchors=tuple(T.anchors(result.units)), nodes=nodes,
         ranking=ranking, indicators=T.indicator_frame(result, nodes, lang),
         learn=T.learn_frame(result, nodes, peer_group, n_areas=options.n_areas, n_cities=options.n_cities),
         coverage=T.coverage_frame(result), weights=T.weight_frame(result, names), methods=T.methods_frame(result),
@@ -284,8 +145,6 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
 
 def _audit(result: Result) -> dict[str, Any]:
     """The audit of ``result`` as ``ReportData`` fields; a method error is reported, not raised."""
-    from openindex.analysis.audit import run_audit
-
     try:
         return {"audit": run_audit(result)}
     except OpenIndexError as exc:
@@ -294,8 +153,6 @@ def _audit(result: Result) -> dict[str, Any]:
 
 def _with_figures(data: ReportData) -> ReportData:
     """Add the figures (one thin figure function per chart) to ``data``."""
-    from dataclasses import replace
-
     fw, result, names = data.framework, data.result, data.labels
     sep = SEPARATORS.get(data.options.lang, ".,")
     text = data.text
@@ -367,15 +224,6 @@ def _with_figures(data: ReportData) -> ReportData:
     return replace(data, figures=figs)
 
 
-def audit_nodes(data: ReportData) -> list[str]:
-    """Aggregate nodes with a correlation heatmap in the audit tab, top-down (figure ``audit-corr-<i>``)."""
-    if data.audit is None:
-        return []
-    corr = data.audit.correlations
-    with_corr = set(corr.loc[corr["method"] == data.audit.rules.method, "y"])
-    return [str(n) for n in data.audit.cronbach["node"] if n in with_corr]
-
-
 def _audit_figures(data: ReportData, sep: str) -> dict[str, Any]:
     """The figures of the audit tab: the importance chart and one correlation heatmap per node."""
     audit = data.audit
@@ -394,11 +242,6 @@ def _audit_figures(data: ReportData, sep: str) -> dict[str, Any]:
             audit.correlations, node, method=audit.rules.method, names=data.labels, separators=sep, by_name=True,
             text={"title": "", "axis": ""})
     return figs
-
-
-def compare_defaults(data: ReportData) -> list[str]:
-    """Units shown first in the compare view: the first two of the ranking table."""
-    return [str(u) for u in data.ranking["unit"].head(2)]
 
 
 def _score_range(result: Result) -> tuple[float, float] | None:
@@ -426,13 +269,19 @@ def build_report(framework: Framework, dataset: Dataset, *, edition: int | None 
                        intervals=intervals, intervals_source=intervals_source, options=options)
 
 
+def report_for(result: Result, *, lang: str = "en", peer_group: str | None = None,
+               meta: Mapping[str, Any] | None = None, manifest: Mapping[str, Any] | None = None) -> ReportData:
+    """The report data of ``result`` (one edition, no audit), for a single city's page (self-assessment, what-if)."""
+    # no audit: it is the network's, not the city's
+    options = ReportOptions(lang=lang, peer_group=peer_group, audit=False)
+    return report_data(result, meta=meta, manifest=manifest, options=options)
+
+
 def results_sheets(data: ReportData) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Sheets of results.xlsx: the stage sheets of ``stages.xlsx`` plus scores, peers and rank intervals.
 
     With ``no_ranks`` every rank column and the ranks sheet are left out.
     """
-    from openindex.report.outputs import stage_sheets
-
     result = data.result
     base, highlight = stage_sheets(result, data.manifest)
     scores = result.score_frame()
@@ -464,9 +313,6 @@ def results_sheets(data: ReportData) -> tuple[dict[str, pd.DataFrame], dict[str,
 def write_report(data: ReportData, out: str | Path, *, html: str | None = None,
                  excel: bool = True) -> dict[str, Path]:
     """Write ``report.html`` (and ``results.xlsx``) into folder ``out``; return their paths by name."""
-    from openindex.io import write_text, write_workbook
-    from openindex.report.render import render_report
-
     out = Path(out)
     paths = {"report": write_text(out / "report.html", html if html is not None else render_report(data))}
     if excel:

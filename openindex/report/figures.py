@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from openindex.analysis.audit import correlation_matrix
 from openindex.errors import MethodError
 
 __all__ = ["CORRELATION_SCALE", "OKABE_ITO", "correlation_heatmap", "importance_chart"]
@@ -89,8 +90,6 @@ def correlation_heatmap(frame: pd.DataFrame, node: str, *, method: str = "pearso
     MethodError
         When the table holds no correlation with ``node`` for ``method``.
     """
-    from openindex.analysis.audit import correlation_matrix
-
     codes, r, p, n = correlation_matrix(frame, node, method=method)
     k = len(codes)
     hover = np.full((k, k), "", dtype=object)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from openindex.engine.result import STAGES, Result
+from openindex.engine.result import STAGES, MethodsUsed, Result
 from openindex.io import write_csv, write_json, write_workbook
 
 __all__ = ["stage_sheets", "write_run"]
@@ -81,17 +81,14 @@ def stage_sheets(result: Result, manifest: Mapping[str, Any]) -> tuple[dict[str,
     return sheets, highlight
 
 
-def _methods_frame(methods: Mapping[str, Any]) -> pd.DataFrame:
+def _methods_frame(methods: MethodsUsed) -> pd.DataFrame:
     rows = []
-    for step, entry in methods.items():
-        per_code = entry.get("nodes", entry) if isinstance(entry, Mapping) else {}
-        for code, choice in per_code.items():
-            if isinstance(choice, Mapping) and "method" in choice:
-                params = ", ".join(f"{k}={v}" for k, v in sorted(choice["params"].items()))
-                rows.append((step, code, choice["method"], params))
-        for key in ("min_share", "min_coverage"):
-            if isinstance(entry, Mapping) and key in entry:
-                rows.append((step, "(all)", key, str(entry[key])))
+    for step, per_code, settings in methods.steps():
+        for code, used in per_code.items():
+            params = ", ".join(f"{k}={v}" for k, v in sorted(used.params.items()))
+            rows.append((step, code, used.method, params))
+        for key, value in settings.items():
+            rows.append((step, "(all)", key, str(value)))
     return pd.DataFrame(rows, columns=["step", "code", "method", "params"])
 
 

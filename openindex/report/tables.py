@@ -27,13 +27,17 @@ one of them. The reading rules the report states are implemented here, once:
 from __future__ import annotations
 
 import json
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from openindex.errors import DataError, Problem
+from openindex.errors import DataError, Problem, ProblemCode
+from openindex.i18n import answer_label
+from openindex.model.peers import peer_matrix, resolve_peer_group
 
 if TYPE_CHECKING:
     from openindex.engine.result import Result
@@ -41,13 +45,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INTERVAL_COLUMNS",
-    "labels",
-    "translated",
-    "level_names",
-    "framework_name",
     "tree_order",
     "network_stats",
     "node_frame",
+    "unit_scores",
     "ranking_frame",
     "indicator_frame",
     "learn_frame",
@@ -60,7 +61,6 @@ __all__ = [
     "align_intervals",
     "peer_group_frame",
     "anchors",
-    "answer_label",
 ]
 
 #: columns of ``rank_intervals.csv`` written by ``openindex uncertainty``
@@ -68,42 +68,8 @@ INTERVAL_COLUMNS: tuple[str, ...] = ("unit", "nominal_rank", "median_rank", "mea
 
 
 # --------------------------------------------------------------------------------------
-# Labels in the report's language
+# The framework tree
 # --------------------------------------------------------------------------------------
-
-
-def translated(framework: Framework, code: str, field: str, lang: str) -> str:
-    """A node's text ``field`` (name, description, unit, question) in ``lang``, else the original."""
-    node = framework.node(code)
-    t = node.translations.get(lang)
-    text = getattr(t, field, "") if t is not None else ""
-    return text or str(getattr(node, field, "") or "")
-
-
-def labels(framework: Framework, lang: str = "en") -> dict[str, str]:
-    """Code -> name in ``lang`` for every indicator and aggregate."""
-    return {c: translated(framework, c, "name", lang) for c in (*framework.indicator_codes, *framework.aggregates)}
-
-
-def level_names(framework: Framework, lang: str = "en") -> tuple[str, ...]:
-    """Level names bottom-up, in ``lang`` when the framework translates them."""
-    t = framework.model.translations.get(lang)
-    return tuple(t.levels) if t is not None and t.levels else framework.level_names
-
-
-def framework_name(framework: Framework, lang: str = "en") -> str:
-    t = framework.model.translations.get(lang)
-    return t.name if t is not None and t.name else framework.name
-
-
-def answer_label(framework: Framework, code: str, answer: str, lang: str = "en") -> str:
-    """The label of a questionnaire answer (translated when available), else the answer as given."""
-    ind = framework.indicators[code]
-    option = ind.option_for(answer) if answer else None
-    if option is None:
-        return str(answer or "")
-    t = ind.translations.get(lang)
-    return (t.options.get(option.code, "") if t is not None else "") or option.label or option.code
 
 
 def tree_order(framework: Framework) -> list[tuple[str, int]]:
@@ -144,8 +110,6 @@ class _quiet:
     """Silence numpy's all-NaN-slice warnings (an indicator without data has no statistics)."""
 
     def __enter__(self) -> None:
-        import warnings
-
         self._ctx = warnings.catch_warnings()
         self._ctx.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -181,6 +145,15 @@ def node_frame(result: Result, peer_group: str | None = None) -> pd.DataFrame:
         frame["peer_rank"] = pd.array([pd.NA] * len(frame), dtype="Int64")
         frame["peer_n"] = 0
     return frame
+
+
+def unit_scores(result: Result, unit: str, peer_group: str | None = None) -> pd.DataFrame:
+    """One unit on every node: ``unit, code, level, score, rank, n, mean, gap, standing, peer_label,
+    peer_mean, peer_rank, peer_n`` (the columns of :func:`node_frame`; a self-assessment's ``scores.csv``)."""
+    frame = node_frame(result, peer_group)
+    cols = ["unit", "code", "level", "score", "rank", "n", "mean", "gap", "standing", "peer_label", "peer_mean",
+            "peer_rank", "peer_n"]
+    return frame.loc[frame["unit"] == unit, cols].reset_index(drop=True)
 
 
 def ranking_frame(result: Result, nodes: pd.DataFrame, *, intervals: pd.DataFrame | None = None,
@@ -268,8 +241,6 @@ def learn_frame(result: Result, nodes: pd.DataFrame, peer_group: str | None = No
         ``unit, area, gap, area_score, order, other, other_name, other_score, scope`` with
         ``scope`` ``"peer"`` or ``"network"``; one row per suggested city.
     """
-    from openindex.model.peers import peer_matrix
-
     fw = result.framework
     units = list(result.units)
     names = list(result.dataset.unit_names)
@@ -278,8 +249,8 @@ def learn_frame(result: Result, nodes: pd.DataFrame, peer_group: str | None = No
     with _quiet():
         mean = np.nanmean(scores, axis=0)
     gaps = scores - mean
-    if peer_group is not None:
-        group = next(g for g in fw.model.peer_groups if g.code == peer_group)
+    group = None if peer_group is None else resolve_peer_group(fw.model.peer_groups, peer_group)
+    if group is not None:
         peers, _ = peer_matrix(group, result.dataset.units)
     else:
         peers = np.zeros((len(units), len(units)), dtype=bool)
@@ -336,20 +307,15 @@ def methods_frame(result: Result) -> pd.DataFrame:
     method ``"setting"``.
     """
     rows = []
-    for step, entry in result.methods.items():
-        if not isinstance(entry, Mapping):
-            continue
-        per_code = entry.get("nodes", entry)
+    for step, per_code, settings in result.methods.steps():
         groups: dict[tuple[str, str], list[str]] = {}
-        for code, choice in per_code.items():
-            if isinstance(choice, Mapping) and "method" in choice:
-                params = ", ".join(f"{k}={_param(v)}" for k, v in sorted(choice["params"].items()))
-                groups.setdefault((choice["method"], params), []).append(code)
+        for code, used in per_code.items():
+            params = ", ".join(f"{k}={_param(v)}" for k, v in sorted(used.params.items()))
+            groups.setdefault((used.method, params), []).append(code)
         for (method, params), codes in groups.items():
             rows.append((step, method, params, tuple(codes)))
-        for key in ("min_coverage", "min_share"):
-            if key in entry:
-                rows.append((step, "setting", f"{key}={_param(entry[key])}", ()))
+        for key, value in settings.items():
+            rows.append((step, "setting", f"{key}={_param(value)}", ()))
     return pd.DataFrame(rows, columns=["step", "method", "params", "codes"])
 
 
@@ -448,9 +414,10 @@ def comparability_frame(results: Sequence[Result]) -> pd.DataFrame:
         only = [c for c, x, y in zip(codes, has_a, has_b, strict=True) if x != y]
         if only:
             rows.append((a.edition, b.edition, "indicators", tuple(only)))
-        steps = sorted(s for s in set(a.methods) | set(b.methods)
-                       if json.dumps(a.methods.get(s), sort_keys=True, default=str)
-                       != json.dumps(b.methods.get(s), sort_keys=True, default=str))
+        used_a, used_b = a.methods.as_dict(), b.methods.as_dict()
+        steps = sorted(s for s in set(used_a) | set(used_b)
+                       if json.dumps(used_a.get(s), sort_keys=True, default=str)
+                       != json.dumps(used_b.get(s), sort_keys=True, default=str))
         if steps:
             rows.append((a.edition, b.edition, "methods", tuple(steps)))
         wa = a.weight_table().set_index("code")["effective"]
@@ -481,7 +448,8 @@ def align_intervals(frame: pd.DataFrame, result: Result, *, source: str = "rank_
     missing = [c for c in INTERVAL_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError([Problem(source, "header", f"missing column(s) {', '.join(missing)}; expected "
-                                 f"{', '.join(INTERVAL_COLUMNS)} (as written by `openindex uncertainty`)")],
+                                 f"{', '.join(INTERVAL_COLUMNS)} (as written by `openindex uncertainty`)",
+                                 code=ProblemCode.MISSING_COLUMN)],
                         f"{source}: not a rank-interval table")
     frame = frame.assign(unit=frame["unit"].astype(str))
     known = set(frame["unit"])
@@ -489,7 +457,8 @@ def align_intervals(frame: pd.DataFrame, result: Result, *, source: str = "rank_
     if absent:
         raise DataError([Problem(source, "", f"no interval for {len(absent)} unit(s) of this build: "
                                  f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}; was the "
-                                 "uncertainty run made with the same data and edition?")],
+                                 "uncertainty run made with the same data and edition?",
+                                 code=ProblemCode.MISMATCHED_RUN)],
                         f"{source}: units do not match")
     aligned = frame.drop_duplicates("unit").set_index("unit").loc[list(result.units)].reset_index()
     ours = result.ranks[-1][:, 0]
@@ -501,7 +470,7 @@ def align_intervals(frame: pd.DataFrame, result: Result, *, source: str = "rank_
         raise DataError([Problem(source, f"unit '{u}'", f"nominal rank {t:g} in the uncertainty run but {o:g} "
                                  f"in this build ({len(differ)} unit(s) differ); the uncertainty run was made "
                                  "for another framework, data, edition or --set; rerun it with the same inputs",
-                                 unit=u)], f"{source}: made for another build")
+                                 unit=u, code=ProblemCode.MISMATCHED_RUN)], f"{source}: made for another build")
     return aligned[list(INTERVAL_COLUMNS)]
 
 
@@ -516,8 +485,6 @@ def peer_group_frame(result: Result) -> pd.DataFrame:
     One row per group label (units without a group are counted under label ``""``);
     nearest-neighbour definitions have one row (label ``"k nearest"``).
     """
-    from openindex.model.peers import peer_matrix
-
     rows = []
     for g in result.framework.model.peer_groups:
         _, group_labels = peer_matrix(g, result.dataset.units)
@@ -530,8 +497,6 @@ def peer_group_frame(result: Result) -> pd.DataFrame:
 
 def anchors(units: Sequence[str]) -> list[str]:
     """Element ids ``city-CODE`` for unit codes (characters outside ``A-Za-z0-9_.-`` become ``_``; unique)."""
-    import re
-
     out: list[str] = []
     seen: set[str] = set()
     for u in units:

@@ -29,7 +29,7 @@ from openindex.analysis.audit import (
     run_audit,
 )
 from openindex.cli import main
-from openindex.engine.build import build
+from openindex.engine import build
 from openindex.errors import MethodError
 from openindex.report import audit_page, correlation_heatmap, importance_chart
 

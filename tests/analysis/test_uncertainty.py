@@ -14,7 +14,7 @@ import yaml
 
 from openindex import FrameworkError, MethodError, parse_framework
 from openindex.analysis.uncertainty import (
-    _quantiles,
+    quantiles,
     evaluate,
     map_design,
     mean_abs_rank_shift,
@@ -30,7 +30,7 @@ from openindex.analysis.uncertainty import (
 )
 from openindex.cli import main
 from openindex.data.dataset import Dataset
-from openindex.engine.build import build
+from openindex.engine import build
 from openindex.io import read_factors
 from openindex.model.spec import UncertaintySpec
 
@@ -230,10 +230,10 @@ def test_design_mapping():
 def test_quantiles_follow_numpys_linear_rule():
     rng = np.random.default_rng(0)
     x = rng.integers(1, 30, size=(101, 7)).astype(float)
-    assert np.allclose(_quantiles(x, (0.05, 0.5, 0.95)), np.percentile(x, [5, 50, 95], axis=0))
+    assert np.allclose(quantiles(x, (0.05, 0.5, 0.95)), np.percentile(x, [5, 50, 95], axis=0))
     x[rng.random(x.shape) < 0.3] = np.nan
     x[:, 0] = np.nan
-    assert np.allclose(_quantiles(x, (0.05, 0.95)), np.nanpercentile(x, [5, 95], axis=0), equal_nan=True)
+    assert np.allclose(quantiles(x, (0.05, 0.95)), np.nanpercentile(x, [5, 95], axis=0), equal_nan=True)
 
 
 def test_rank_summary_top_k_and_overlaps(data):

@@ -22,10 +22,10 @@ from openindex.analysis.whatif import (
     network_scenario,
 )
 from openindex.cli import main
-from openindex.engine.build import build, score_against
+from openindex.engine import build, score_against
+from openindex.engine.join import join_results
 from openindex.errors import OpenIndexError
 from openindex.model.framework import parse_framework, with_settings
-from openindex.selfassess.score import joined
 
 from tests.conftest import ICC_FILES, OPEN_FILES, TINY_CSV, TINY_YAML
 
@@ -141,7 +141,7 @@ def test_fixed_mode_reproduces_with_score_against(icc) -> None:
     assert cs.reached and cs.method in ("exact", "greedy")
     new2 = apply_changes(scored.dataset, "NEW", net.edition, {r.code: (r.to_value, r.to_answer)
                                                              for r in cs.changes.itertuples()})
-    both = joined(net, score_against(net, new2), "NEW")
+    both = join_results(net, score_against(net, new2), "NEW")
     assert both.scores[-1][-1, 0] == cs.score and both.ranks[-1][-1, 0] == cs.rank
     assert np.array_equal(both.scores[-1][:-1], net.scores[-1])  # the network did not move
 

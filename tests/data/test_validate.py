@@ -9,7 +9,6 @@ import pytest
 
 from openindex import read_dataset, read_framework
 from openindex.data.validate import detect_layout
-
 from tests.conftest import TINY_CSV
 
 
@@ -95,6 +94,7 @@ def test_edition_warning_not_error(tiny_paths, tmp_path):
     ds = read_dataset(str(path), fw)
     assert [w.problem for w in ds.warnings] == [
         "indicator 'strategy' has no data in edition 2024; it will be left out of that edition's index"]
+    assert [(w.code, w.severity) for w in ds.warnings] == [("empty_indicator", "warning")]
 
 
 def test_indicator_without_data_is_a_warning(tiny_paths, tmp_path):
@@ -106,6 +106,7 @@ def test_indicator_without_data_is_a_warning(tiny_paths, tmp_path):
     assert [w.problem for w in ds.warnings] == [
         "indicator 'strategy' has no data at all; it will be left out of the index (collect it, or remove it "
         "from the framework)"]
+    assert [w.code for w in ds.warnings] == ["empty_indicator"]
 
 
 def test_long_layout_may_leave_out_rows(tiny_paths, tmp_path):

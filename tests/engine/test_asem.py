@@ -7,8 +7,8 @@ import pytest
 
 from openindex import MethodError, read_dataset, read_framework, with_settings
 from openindex.cli import main
-from openindex.engine.build import build
-from openindex.methods.registry import registry_for
+from openindex.engine import build
+from openindex.methods import registry_for
 
 # normalisers that need metadata ASEM does not declare (goalposts, questionnaire options)
 NEEDS_METADATA = {"goalposts": "goalposts: [lo, hi]", "points": "type: questionnaire"}

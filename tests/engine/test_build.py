@@ -12,7 +12,7 @@ import pytest
 
 from openindex import MethodError, parse_framework
 from openindex.data.dataset import Dataset
-from openindex.engine.build import build
+from openindex.engine import build, rebuild
 
 RAW = np.array([
     # x1(+)  x2(-)  x3(+)  x4(+)  x5(-)  x6(+)
@@ -161,9 +161,9 @@ def test_missing_child_drops_and_rescales_weights():
     # x3 min-max without A: min 1, max 9 (unchanged); A's a1 = mean of x1 and x2 only = (0 + 0) / 2
     assert result.scores[1][0, 0] == 0.0
     # with min_share 0.5: 2 of 3 children present is enough, a1 = (0 + 0) / 2 again
-    assert result.rebuild({"build.aggregate.min_share": 0.5}).scores[1][0, 0] == 0.0
+    assert rebuild(result, aggregate={"min_share": 0.5}).scores[1][0, 0] == 0.0
     # with min_share 0.7 (2/3 < 0.7) A's a1 is missing; then the theme has 1 of 2 children (0.5 < 0.7): missing
-    r2 = result.rebuild({"build.aggregate.min_share": 0.7})
+    r2 = rebuild(result, aggregate={"min_share": 0.7})
     assert np.isnan(r2.scores[1][0, 0]) and np.isnan(r2.scores[2][0, 0]) and np.isnan(r2.ranks[2][0, 0])
     assert r2.scores[1][0, 1] == pytest.approx((12.5 + 50 + 37.5) / 3)
 
@@ -194,8 +194,8 @@ def test_per_indicator_override_and_level_override():
     np.testing.assert_allclose(result.stages["normalised"], expected)
     areas, _ = arithmetic_by_hand(expected)
     np.testing.assert_allclose(result.scores[2][:, 0], np.sqrt(areas[:, 0] * areas[:, 1]))
-    assert result.methods["normalise"]["x4"]["method"] == "goalposts"
-    assert result.methods["aggregate"]["nodes"]["T"]["method"] == "geometric"
+    assert result.methods.normalise["x4"].method == "goalposts"
+    assert result.methods.aggregate["T"].method == "geometric"
 
 
 def test_constant_indicator_minmax_is_an_error_naming_it():
@@ -229,7 +229,7 @@ def test_imputed_cells_are_flagged_to_the_end():
 
 def test_rebuild_changes_one_choice():
     result = build(golden_framework({"method": "minmax"}), golden_dataset())
-    again = result.rebuild({"build.normalise.method": "rank"})
+    again = rebuild(result, normalise="rank")
     np.testing.assert_array_equal(again.stages["normalised"], RANK)
     assert result.framework.build.normalise.method == "minmax"
 

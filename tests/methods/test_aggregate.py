@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from openindex.errors import DegenerateInputError, MethodError
 from openindex.methods import aggregate as ag
-from openindex.methods.registry import registry_for
+from openindex.methods import registry_for
 
 nan = np.nan
 EQ2 = np.array([[0.5, 0.5]])  # one parent, two children, equal weights

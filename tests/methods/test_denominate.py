@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from openindex.errors import DegenerateInputError, MethodError
 from openindex.methods import denominate as dn
-from openindex.methods.registry import registry_for
+from openindex.methods import registry_for
 
 nan = np.nan
 

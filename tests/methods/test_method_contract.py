@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from openindex.methods.registry import registry_for
+from openindex.methods import STEPS, registry_for
 from openindex.methods.treat import Treated
 
-FAMILIES = ("denominate", "impute", "treat", "normalise", "weight", "aggregate")
+FAMILIES = STEPS
 CASES = [(fam, name) for fam in FAMILIES for name in registry_for(fam)]
 
 N_UNITS, N_IND, N_CHILD = 9, 4, 6
@@ -93,13 +93,13 @@ def _optional_context(fam: str, name: str) -> set[str]:
     """Context names with a default (``reference``...): left out by the plain contract checks."""
     method = _method(fam, name)
     sig = inspect.signature(method.func).parameters
-    return {c for c in method.context if sig[c].default is not inspect.Parameter.empty}
+    return {c for c in method.needs if sig[c].default is not inspect.Parameter.empty}
 
 
 def _context(fam: str, name: str, perm: np.ndarray) -> dict[str, Any]:
     ctx = {}
     optional = _optional_context(fam, name)
-    for c in _method(fam, name).context:
+    for c in _method(fam, name).needs:
         if c in optional:
             continue
         if (fam, c) not in CONTEXT:
@@ -252,7 +252,7 @@ def test_docstring_and_signature(fam: str, name: str) -> None:
         assert p.annotation is not inspect.Parameter.empty, f"{name}.{k} has no type hint"
         assert k in doc, f"{fam} '{name}' docstring does not describe parameter '{k}'"
     assert registry_for(fam).validate_params(name, {}) == method.defaults()
-    for c in method.context:
+    for c in method.needs:
         assert c in doc, f"{fam} '{name}' docstring does not describe context '{c}'"
 
 
@@ -266,7 +266,7 @@ REFERENCE_EXPECTED = {
 } | {("treat", m) for m in ("winsorise", "log")} | {
     ("normalise", m) for m in ("minmax", "zscore", "rank", "percentile", "borda", "distance_to_target",
                                "distance_to_frontier", "index_to_mean")}
-REFERENCE_CASES = [(fam, name) for fam, name in CASES if "reference" in _method(fam, name).context]
+REFERENCE_CASES = [(fam, name) for fam, name in CASES if "reference" in _method(fam, name).needs]
 
 
 def test_reference_methods_are_the_unit_dependent_ones() -> None:
@@ -290,7 +290,7 @@ def _call_ref(fam: str, name: str, x: np.ndarray, rows: np.ndarray | None, refer
     ctx = _context(fam, name, rows)
     if reference is not None:
         ctx["reference"] = reference
-        if "reference_groups" in _method(fam, name).context:
+        if "reference_groups" in _method(fam, name).needs:
             ctx["reference_groups"] = GROUPS
     return _method(fam, name).func(x, **ctx, **PARAMS.get((fam, name), {}))
 

@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from openindex.errors import DegenerateInputError
 from openindex.methods import normalise as nz
-from openindex.methods.registry import registry_for
+from openindex.methods import registry_for
 
 nan = np.nan
 

@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from openindex.errors import MethodError
 from openindex.methods import treat as tr
-from openindex.methods.registry import registry_for
+from openindex.methods import registry_for
 from openindex.methods.stats import skew_kurt
 
 nan = np.nan

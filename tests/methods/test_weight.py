@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose
 
 from openindex.errors import DegenerateInputError, MethodError
 from openindex.methods import weight as wt
-from openindex.methods.registry import registry_for
+from openindex.methods import registry_for
 
 nan = np.nan
 

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from openindex import FrameworkError, parse_framework, with_settings
 from openindex.io import read_framework
-
 from tests.conftest import ROOT, TINY_YAML
 
 
@@ -75,6 +74,8 @@ def test_every_problem_reported_at_once(tiny_dict):
     assert any("weight must be >= 0" in m for m in messages)
     assert any("unknown parent 'ecno'. Did you mean 'econ'?" in m for m in messages)
     assert any("Unknown normalise method 'minmaxx'. Did you mean 'minmax'?" in m for m in messages)
+    assert sorted(p.code for p in err.value.problems) == ["invalid_value", "invalid_value", "unknown_method",
+                                                          "unknown_parent"]
 
 
 def test_with_settings_changes_build(tiny_dict):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from openindex import MethodError
-from openindex.model.peers import PeerGroup, peer_matrix, peer_statistics
+from openindex import MethodError, OpenIndexError
+from openindex.model.peers import PeerGroup, peer_matrix, peer_statistics, resolve_peer_group
 
 UNITS = pd.DataFrame({
     "unit": ["A", "B", "C", "D", "E"],
@@ -61,3 +61,16 @@ def test_peer_group_definition_errors():
         PeerGroup(code="x", by="a", bands=[1, 2], labels=["a", "b"])
     with pytest.raises(ValueError, match="strictly ascending"):
         PeerGroup(code="x", by="a", bands=[2, 1])
+
+
+def test_resolve_peer_group_default_none_and_unknown():
+    size, region = PeerGroup(code="size", by="population", bands=[100_000]), PeerGroup(code="region", by="region")
+    assert resolve_peer_group([size, region], None) is size  # the default: the first defined
+    assert resolve_peer_group([size, region], "region") is region
+    assert resolve_peer_group([size, region], "") is None  # "" asks for no peer comparison
+    assert resolve_peer_group([], None) is None
+    with pytest.raises(OpenIndexError) as err:
+        resolve_peer_group([size, region], "regoin")
+    assert str(err.value) == "unknown peer group 'regoin'. Did you mean 'region'? The framework defines: size, region"
+    with pytest.raises(OpenIndexError, match="unknown peer group 'size'. The framework defines: none"):
+        resolve_peer_group([], "size")

@@ -23,19 +23,13 @@ from openindex import parse_framework
 from openindex.cli import main
 from openindex.data.dataset import Dataset
 from openindex.data.validate import load_dataset, read_dataset
-from openindex.engine.build import build
+from openindex.engine import build
 from openindex.errors import DataError, FrameworkError, MethodError, OpenIndexError
+from openindex.i18n import LANGUAGES, framework_name, load_strings
 from openindex.io import load_yaml_text, read_data_meta
 from openindex.report import tables as T
-from openindex.report.build import (
-    LANGUAGES,
-    ReportOptions,
-    build_report,
-    load_strings,
-    report_data,
-    results_sheets,
-    write_report,
-)
+from openindex.report.build import build_report, report_data, results_sheets, write_report
+from openindex.report.data import ReportOptions
 from openindex.report.render import (
     CSP,
     Fmt,
@@ -435,9 +429,7 @@ def test_report_without_audit_or_with_a_failed_audit(tiny, monkeypatch):
     def fail(result, **kw):
         raise MethodError("no aggregate with two components")
 
-    import openindex.analysis.audit
-
-    monkeypatch.setattr(openindex.analysis.audit, "run_audit", fail)
+    monkeypatch.setattr("openindex.report.build.run_audit", fail)  # the audit the report runs
     data = report_data(tiny.result, editions=tiny.editions)
     assert data.audit is None and data.audit_error == "no aggregate with two components"
     assert ('<h2 id="audit-h">Statistical audit</h2><p class="none">The audit could not be run: no aggregate with '
@@ -539,7 +531,7 @@ def test_report_is_deterministic(tiny):
 
 
 def test_strings_complete_for_every_language():
-    shipped = sorted(p.name for p in resources.files("openindex.report").joinpath("templates", "i18n").iterdir())
+    shipped = sorted(p.name for p in resources.files("openindex.i18n").iterdir() if p.name.endswith(".json"))
     assert shipped == sorted(f"{lang}.json" for lang in LANGUAGES)
     en = load_strings("en")
     fields = {k: {f for _, f, _, _ in string.Formatter().parse(v) if f} for k, v in en.items()}
@@ -720,7 +712,7 @@ def test_load_yaml_translations_roundtrip():
     doc = load_yaml_text(TINY_YAML)
     doc["translations"] = {"de": {"name": "Kleiner Index"}}
     fw = parse_framework(doc)
-    assert T.framework_name(fw, "de") == "Kleiner Index" and T.framework_name(fw, "fr") == "Tiny test index"
+    assert framework_name(fw, "de") == "Kleiner Index" and framework_name(fw, "fr") == "Tiny test index"
 
 
 def test_page_script_never_writes_html():

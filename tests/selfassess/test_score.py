@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -12,13 +13,17 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import openindex as oi
 from openindex.cli import main
-from openindex.engine.build import build, score_against
-from openindex.errors import DataError, MethodError
+from openindex.engine import build, score_against
+from openindex.engine.join import join_results
+from openindex.errors import DataError, MethodError, ProblemCode
+from openindex.i18n import answer_labels
 from openindex.io import load_workbook, save_workbook
 from openindex.methods.rank import snap_ties
 from openindex.model.framework import with_settings
-from openindex.selfassess.score import assess, completeness, joined, read_workbook
-from openindex.selfassess.workbook import answer_labels, fill_cells, template_workbook
+from openindex.report.render import CSP, esc
+from openindex.selfassess.read import read_workbook
+from openindex.selfassess.score import assess, completeness
+from openindex.selfassess.template import fill_cells, template_workbook
 
 from tests.conftest import ICC_FILES, OPEN_FILES
 
@@ -134,7 +139,7 @@ def test_a_new_city_is_ranked_among_the_network_without_moving_it(opencities) ->
     units = data.units.iloc[[i]].assign(unit="NEW", name="Newtown").reset_index(drop=True)
     values = data.values[[i]].copy()
     untreated = net.treatment.query("treatment == 'untreated'")["indicator"]
-    code = next(c for c in untreated if net.methods["normalise"][c]["method"] == "minmax"
+    code = next(c for c in untreated if net.methods.normalise[c].method == "minmax"
                 and fw.indicators[c].direction == 1 and fw.indicators[c].denominator is None)
     w = fw.indicator_codes.index("foreign_hq_density")  # winsorised in the network run
     assert net.treatment.set_index("indicator").loc["foreign_hq_density", "treatment"] == "winsorised"
@@ -146,14 +151,14 @@ def test_a_new_city_is_ranked_among_the_network_without_moving_it(opencities) ->
     scored = score_against(net, new)
     assert scored.scores[0][0, j] > 100  # bounds held fixed: not clipped
     assert scored.scores[0][0, w] == 100  # clamped into the network's winsorised range, then its best
-    assert any(code in w for w in scored.warnings)
+    assert any(w.code == "beyond_network" and code in w.indicators for w in scored.warnings)
     for level in range(fw.n_levels):  # rank = 1 + network units strictly higher (after snap_ties)
         col = snap_ties(np.concatenate([net.scores[level], scored.scores[level]]))
         want = 1 + (col[:-1] > col[-1]).sum(axis=0)
         got = scored.ranks[level][0]
         present = ~np.isnan(got)
         assert_array_equal(got[present], want[present])
-    both = joined(net, scored, "NEW")
+    both = join_results(net, scored, "NEW")
     assert both.dataset.n_units == net.dataset.n_units + 1
     for level in range(fw.n_levels):
         assert_array_equal(both.scores[level][:-1], net.scores[level])
@@ -231,8 +236,6 @@ def test_self_assess_command_writes_profile_scores_and_manifest(icc, tmp_path, c
         assert part in html
     assert ' hidden>' not in html.split('class="profile"', 1)[1][:200]  # the profile is shown
     # self-contained like report.html: the same no-network policy, no external script or stylesheet
-    from openindex.report.render import CSP, esc
-
     assert f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">' in html
     assert "<script src=" not in html and '<link rel="stylesheet"' not in html
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -331,7 +334,8 @@ def test_tampered_workbook_exits_2_naming_sheet_and_cell(name, icc, tmp_path, ca
     for text in expected:
         assert text in err, f"{text!r} not in:\n{err}"
     assert not (tmp_path / "out" / "profile.html").exists()
-    assert problems.exists()
+    rows = list(csv.DictReader(problems.open(encoding="utf-8")))
+    assert rows and all(r["code"] in set(ProblemCode) for r in rows), rows
 
 
 def test_every_problem_is_collected_at_once(icc, tmp_path) -> None:
@@ -360,6 +364,6 @@ def test_unit_and_name_options_override_the_workbook(icc, tmp_path) -> None:
     path = filled_workbook(fw, ds, "I05", net.edition, tmp_path / "filled.xlsx")
     filled, city = read_workbook(load_workbook(path), fw, unit="ZZZ", name="Zedtown")
     assert city.unit_codes == ("ZZZ",) and city.unit_names == ("Zedtown",)
-    assert any("replaced" in p.problem and p.severity == "warning" for p in filled.problems)
+    assert any(p.code == "unit_replaced" and p.severity == "warning" for p in filled.problems)
     sa = assess(net, filled, city)
     assert sa.joined.dataset.n_units == net.dataset.n_units + 1  # a new city: I05 stays in the network

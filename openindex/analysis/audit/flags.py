@@ -34,7 +34,7 @@ FINDINGS: Mapping[str, str] = {
 FLAG_COLUMNS = ["severity", "finding", "node", "code", "value", "threshold", "message"]
 
 
-def _rows(frame: pd.DataFrame) -> list[Any]:
+def namespace_rows(frame: pd.DataFrame) -> list[Any]:
     """Rows as namespaces (attribute access, typed ``Any``: cell types vary by column)."""
     return [SimpleNamespace(**{str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
 
@@ -108,7 +108,7 @@ def audit_flags(framework: Framework, *, correlations: pd.DataFrame, cronbach: p
         flags.append((order, {"severity": severity or FINDINGS[finding], "finding": finding, "node": node,
                               "code": code, "value": value, "threshold": threshold, "message": message}))
 
-    for row in _rows(cronbach):
+    for row in namespace_rows(cronbach):
         if row.alpha < 0:
             add("negative_alpha", row.node, row.node, row.alpha, 0.0, row.alpha,
                 f"Cronbach's alpha of {name(row.node)} is {_num(row.alpha)}, below zero: its {row.k} components "
@@ -122,7 +122,7 @@ def audit_flags(framework: Framework, *, correlations: pd.DataFrame, cronbach: p
     corr = correlations[correlations["method"] == rules.method]
     parent_rows = corr[[fw.parent.get(x) == y for x, y in zip(corr["x"], corr["y"], strict=True)]]
     symbol = "r" if rules.method == "pearson" else "rho"
-    for row in _rows(parent_rows):
+    for row in namespace_rows(parent_rows):
         stats = f"{rules.method.title()} {symbol} = {_num(row.r)}, p {_p(row.p)}, n = {row.n}"
         if row.r < 0 and row.p < rules.p_value:
             add("negative_correlation", row.y, row.x, row.r, 0.0, row.r,
@@ -141,7 +141,7 @@ def audit_flags(framework: Framework, *, correlations: pd.DataFrame, cronbach: p
 
     siblings = corr[[fw.parent.get(x) is not None and fw.parent.get(x) == fw.parent.get(y)
                      for x, y in zip(corr["x"], corr["y"], strict=True)]]
-    for row in _rows(siblings[siblings["r"].abs() > rules.redundancy]):
+    for row in namespace_rows(siblings[siblings["r"].abs() > rules.redundancy]):
         node = fw.parent[row.x]
         assert node is not None
         add("redundancy", node, f"{row.x} & {row.y}", row.r, rules.redundancy, -abs(row.r),
@@ -149,7 +149,7 @@ def audit_flags(framework: Framework, *, correlations: pd.DataFrame, cronbach: p
             f"({rules.method.title()} {symbol} = {_num(row.r)}, n = {row.n}): together they count one thing twice. "
             "Consider dropping one, or merging them.")
 
-    for row in _rows(pca_summary):
+    for row in namespace_rows(pca_summary):
         if row.multidimensional:
             add("multidimensional", row.node, row.node, row.n_above_1, rules.max_components, -row.eigenvalue_2,
                 f"{name(row.node)} has {row.n_above_1} principal components with eigenvalue above 1 "
@@ -163,7 +163,7 @@ def audit_flags(framework: Framework, *, correlations: pd.DataFrame, cronbach: p
                 "dimension is weak.")
 
     lo, hi = rules.importance_range
-    for row in _rows(importance):
+    for row in namespace_rows(importance):
         if row.ratio_S == row.ratio_S and not lo <= row.ratio_S <= hi:
             more = "more" if row.ratio_S > 1 else "less"
             add("importance_weight", row.node, row.child, row.ratio_S, f"[{lo:g}, {hi:g}]",
@@ -173,7 +173,7 @@ def audit_flags(framework: Framework, *, correlations: pd.DataFrame, cronbach: p
                 f"by squared correlation {row.r2_share:.0%}): it drives {row.node} {row.ratio_S:.1f} times "
                 f"its weight, {more} than intended.")
 
-    for row in _rows(outliers[outliers["outlier_after"]]):
+    for row in namespace_rows(outliers[outliers["outlier_after"]]):
         parent = fw.parent[row.indicator] or ""
         add("outlier_after_treatment", parent, row.indicator, row.skew_after, f"|skew| > {rules.skew:g}, "
             f"kurtosis > {rules.kurtosis:g}", -abs(row.skew_after),
@@ -183,12 +183,12 @@ def audit_flags(framework: Framework, *, correlations: pd.DataFrame, cronbach: p
 
     if coverage is not None:
         ind_cov, unit_cov = coverage
-        for row in _rows(ind_cov[ind_cov["coverage"] < rules.min_coverage]):
+        for row in namespace_rows(ind_cov[ind_cov["coverage"] < rules.min_coverage]):
             add("low_coverage", fw.parent.get(row.indicator) or "", row.indicator, row.coverage,
                 rules.min_coverage, row.coverage,
                 f"{name(row.indicator)} has data for {row.coverage:.0%} of units in edition {row.edition} "
                 f"({row.n_present} of {row.n_units}; below {rules.min_coverage:.0%}).")
-        for row in _rows(unit_cov[unit_cov["coverage"] < rules.min_coverage]):
+        for row in namespace_rows(unit_cov[unit_cov["coverage"] < rules.min_coverage]):
             add("low_coverage", "", row.unit, row.coverage, rules.min_coverage, row.coverage,
                 f"Unit {row.unit} ({row.name}) has data for {row.coverage:.0%} of the indicators in edition "
                 f"{row.edition} ({row.n_present} of {row.n_indicators}; below {rules.min_coverage:.0%}).")

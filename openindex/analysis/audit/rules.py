@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from openindex.analysis.audit.stats import _choice
+from openindex.analysis.audit.stats import check_choice
 from openindex.errors import MethodError
 
 __all__ = ["AuditRules"]
@@ -66,9 +66,9 @@ class AuditRules:
     pca_use: Literal["complete", "pairwise"] = "complete"
 
     def __post_init__(self) -> None:
-        _choice("method", self.method, ("pearson", "spearman"))
-        _choice("cov_use", self.cov_use, ("pairwise", "complete"))
-        _choice("pca_use", self.pca_use, ("complete", "pairwise"))
+        check_choice("method", self.method, ("pearson", "spearman"))
+        check_choice("cov_use", self.cov_use, ("pairwise", "complete"))
+        check_choice("pca_use", self.pca_use, ("complete", "pairwise"))
         for name, lo, hi in (("p_value", 0, 1), ("redundancy", 0, 1), ("min_first_share", 0, 1),
                              ("min_coverage", 0, 1)):
             v = getattr(self, name)

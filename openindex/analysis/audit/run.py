@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from openindex.analysis.audit.flags import SEVERITIES, _rows, audit_flags
+from openindex.analysis.audit.flags import SEVERITIES, audit_flags, namespace_rows
 from openindex.analysis.audit.rules import AuditRules
 from openindex.analysis.audit.tables import (
-    _check_stage,
+    check_stage,
     correlations,
     coverage,
     cronbach,
@@ -57,7 +57,7 @@ class Audit:
         """A few lines for the console: counts by severity and the top findings."""
         c = self.counts()
         lines = [f"{len(self.flags)} findings: " + ", ".join(f"{n} {s}" for s, n in c.items())]
-        for row in _rows(self.flags.head(top)):
+        for row in namespace_rows(self.flags.head(top)):
             lines.append(f"  [{row.severity}] {row.message}")
         if len(self.flags) > top:
             lines.append(f"  ... and {len(self.flags) - top} more (flags.csv)")
@@ -84,11 +84,11 @@ def run_audit(result: Result, *, stage: str = "normalised", rules: AuditRules | 
 
     Examples
     --------
-    >>> from openindex.engine.build import build                                # doctest: +SKIP
+    >>> from openindex.engine import build                                      # doctest: +SKIP
     >>> report = run_audit(build(fw, ds))                                     # doctest: +SKIP
     >>> report.flags.head()                                                 # doctest: +SKIP
     """
-    _check_stage(stage)
+    check_stage(stage)
     rules = rules or AuditRules()
     data = result.input_dataset if result.input_dataset is not None else result.dataset
     cov = coverage(data)

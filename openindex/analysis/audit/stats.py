@@ -20,7 +20,8 @@ from openindex.errors import MethodError
 __all__ = ["corr_test", "pairwise_cov", "cronbach_alpha", "pca_eigen", "correlation_ratio"]
 
 
-def _choice(name: str, value: Any, options: Sequence[str], owner: str = "AuditRules") -> None:
+def check_choice(name: str, value: Any, options: Sequence[str], owner: str = "AuditRules") -> None:
+    """Raise :class:`~openindex.errors.MethodError` unless ``value`` is one of ``options``."""
     if value not in options:
         raise MethodError(f"The '{name}' parameter of {owner} must be one of "
                           f"{', '.join(repr(o) for o in options)}. Got {value!r} instead.")
@@ -53,7 +54,7 @@ def corr_test(x: Any, y: Any, method: str = "pearson") -> tuple[float, float, in
     >>> corr_test([1, 2, 3, np.nan], [2, 4, 7, 1])[2]
     3
     """
-    _choice("method", method, ("pearson", "spearman"), "corr_test")
+    check_choice("method", method, ("pearson", "spearman"), "corr_test")
     xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     ok = ~np.isnan(xa) & ~np.isnan(ya)
     n = int(ok.sum())
@@ -155,7 +156,7 @@ def cronbach_alpha(x: Any, *, use: str = "pairwise", ddof: int = 1) -> tuple[flo
     n : int
         ``"complete"``: the number of complete rows; ``"pairwise"``: the smallest pair count.
     """
-    _choice("use", use, ("pairwise", "complete"), "cronbach_alpha")
+    check_choice("use", use, ("pairwise", "complete"), "cronbach_alpha")
     xa = np.asarray(x, dtype=float)
     k = xa.shape[1]
     if use == "complete":
@@ -198,7 +199,7 @@ def pca_eigen(x: Any, *, use: str = "complete") -> tuple[np.ndarray, np.ndarray,
     n : int
         Complete rows, or the smallest pair count.
     """
-    _choice("use", use, ("complete", "pairwise"), "pca_eigen")
+    check_choice("use", use, ("complete", "pairwise"), "pca_eigen")
     xa = np.asarray(x, dtype=float)
     k = xa.shape[1]
     if use == "complete":

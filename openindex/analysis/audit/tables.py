@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from openindex.analysis.audit.stats import _choice, corr_test, correlation_ratio, cronbach_alpha, pca_eigen
+from openindex.analysis.audit.stats import check_choice, corr_test, correlation_ratio, cronbach_alpha, pca_eigen
 from openindex.engine.result import STAGES
 from openindex.errors import MethodError
 from openindex.methods.stats import skew_kurt
@@ -34,19 +34,20 @@ CORR_COLUMNS = ["stage", "level", "x", "y", "method", "r", "p", "n"]
 # --------------------------------------------------------------------------------------
 
 
-def _check_stage(stage: str) -> None:
-    _choice("stage", stage, AUDIT_STAGES, "audit")
+def check_stage(stage: str) -> None:
+    """Raise :class:`~openindex.errors.MethodError` unless ``stage`` is one of ``AUDIT_STAGES``."""
+    check_choice("stage", stage, AUDIT_STAGES, "audit")
 
 
 def _values(result: Result, stage: str) -> dict[str, np.ndarray]:
     """Code -> values per unit: indicators at ``stage`` (oriented), aggregates' scores."""
-    _check_stage(stage)
+    check_stage(stage)
     fw = result.framework
     out: dict[str, np.ndarray] = {}
     if stage != "aggregated":
         x = np.asarray(result.stages[stage], dtype=float)
         if stage != "normalised":  # normalised values are oriented already
-            x = x * np.array([fw.indicators[c].direction for c in fw.indicator_codes], dtype=float)
+            x = x * fw.directions
         for j, code in enumerate(fw.indicator_codes):
             out[code] = x[:, j]
     for level in range(2, fw.n_levels + 1):
@@ -164,7 +165,7 @@ def correlations(result: Result, *, stage: str = "normalised",
         (1 = indicators); ``r, p`` NaN when ``n < 3`` or a vector is constant.
     """
     for m in methods:
-        _choice("methods", m, ("pearson", "spearman"), "correlations")
+        check_choice("methods", m, ("pearson", "spearman"), "correlations")
     values = _values(result, stage)
     fw = result.framework
     pairs: list[tuple[str, str]] = []

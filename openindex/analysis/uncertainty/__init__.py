@@ -67,7 +67,6 @@ from openindex.analysis.uncertainty.evaluation import CHUNK_BUDGET, Replications
 from openindex.analysis.uncertainty.factors import STEP_KINDS, FactorInfo, resolve_factors
 from openindex.analysis.uncertainty.replicate import replication_framework
 from openindex.analysis.uncertainty.run import UncertaintyResult, run_uncertainty, sobol_index
-from openindex.analysis.uncertainty.summary import _quantiles as _quantiles  # the percentile rule, tested directly
 from openindex.analysis.uncertainty.summary import (
     mean_abs_rank_shift,
     rank_intervals,
@@ -75,6 +74,7 @@ from openindex.analysis.uncertainty.summary import (
     remove_one,
     remove_one_summary,
 )
+from openindex.analysis.uncertainty.summary import quantiles as quantiles  # the percentile rule, tested directly
 
 __all__ = [
     "STEP_KINDS",

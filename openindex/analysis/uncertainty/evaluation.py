@@ -17,14 +17,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from openindex.analysis.uncertainty.compiled import _compile, _Compiled, _Level
+from openindex.analysis.uncertainty.compiled import Compiled, CompiledLevel, compile_design
 from openindex.analysis.uncertainty.design import Design
-from openindex.analysis.uncertainty.weights import _modified_weights, _weights_from
+from openindex.analysis.uncertainty.weights import modified_weights, weights_from
 from openindex.data.dataset import Dataset
-from openindex.engine.build import aggregate_level
+from openindex.engine import aggregate_level, degenerate_message
 from openindex.errors import DegenerateInputError, MethodError
+from openindex.methods import registry_for
 from openindex.methods.rank import rank_desc
-from openindex.methods.registry import registry_for
 from openindex.methods.weight import explicit
 from openindex.model.framework import Framework
 
@@ -34,7 +34,7 @@ __all__ = ["CHUNK_BUDGET", "Replications", "default_chunk_size", "evaluate"]
 CHUNK_BUDGET = 256 * 2**20
 
 
-def _level1(c: _Compiled, combo: int, reps: np.ndarray) -> np.ndarray:
+def _level1(c: Compiled, combo: int, reps: np.ndarray) -> np.ndarray:
     """Normalised indicators of replications ``reps`` (all of combination ``combo``).
 
     (n_units, n_ind) when nothing varies per replication, else (g, n_units, n_ind) with the
@@ -58,22 +58,22 @@ def _level1(c: _Compiled, combo: int, reps: np.ndarray) -> np.ndarray:
             y = reg.get(t.method).func(xx, **{t.context: ctx}, **t.params)
         except DegenerateInputError as exc:
             bad = sorted({t.codes[col % k] for col in exc.columns})
-            raise MethodError(f"normalise method '{t.method}' with the sampled {t.context} of {', '.join(bad)}: "
-                              f"{exc.message}. {exc.hint}") from None
+            raise MethodError(degenerate_message(
+                exc, f"normalise method '{t.method}' with the sampled {t.context} of {', '.join(bad)}")) from None
         out[:, :, t.columns] = y.reshape(n_units, g, k).transpose(1, 0, 2)
     return out
 
 
-def _level_weights(lv: _Level, x: np.ndarray, reps: np.ndarray) -> np.ndarray:
+def _level_weights(lv: CompiledLevel, x: np.ndarray, reps: np.ndarray) -> np.ndarray:
     """Normalised weights of the level for replications ``reps`` (children scores ``x``)."""
     if lv.base is not None:
         base = lv.base
     else:
-        base = _weights_from(lv.nominal, lv.factors.member, lv.below, lv.weight_plans, x, lv.here)
+        base = weights_from(lv.nominal, lv.factors.member, lv.below, lv.weight_plans, x, lv.here)
     lf = lv.factors
     if lf.kind is None and lf.exclude is None:
         return base
-    mod, changed = _modified_weights(lf, base, reps)
+    mod, changed = modified_weights(lf, base, reps)
     if changed.all():
         return explicit(np.ascontiguousarray(mod))
     w = np.array(np.broadcast_to(base, mod.shape))
@@ -82,7 +82,7 @@ def _level_weights(lv: _Level, x: np.ndarray, reps: np.ndarray) -> np.ndarray:
     return w
 
 
-def _run_chunk(c: _Compiled, lo: int, hi: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _run_chunk(c: Compiled, lo: int, hi: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Scores and ranks of the kept levels for replications lo..hi-1."""
     reps = np.arange(lo, hi)
     g_all = hi - lo
@@ -110,10 +110,10 @@ def _run_chunk(c: _Compiled, lo: int, hi: int) -> list[tuple[np.ndarray, np.ndar
     return kept
 
 
-_STATE: _Compiled | None = None
+_STATE: Compiled | None = None
 
 
-def _init_worker(state: _Compiled) -> None:
+def _init_worker(state: Compiled) -> None:
     global _STATE
     _STATE = state
 
@@ -263,7 +263,7 @@ def evaluate(framework: Framework, dataset: Dataset, design: Design, *, edition:
     fw = framework
     n = fw.n_levels
     keep_levels = tuple(range(2, n + 1)) if keep == "all" else (n,)
-    c = _compile(fw, dataset, design, edition, keep_levels)
+    c = compile_design(fw, dataset, design, edition, keep_levels)
     runs = design.runs
     size = chunk_size or default_chunk_size(
         len(c.units), len(fw.indicator_codes), [len(codes) for codes in fw.levels],

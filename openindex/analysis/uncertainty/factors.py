@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openindex.errors import FrameworkError, MethodError, Problem
-from openindex.methods.registry import registry_for
-from openindex.model.framework import Framework, _hint, _location
+from openindex.errors import FrameworkError, MethodError, Problem, ProblemCode
+from openindex.methods import registry_for
+from openindex.model.framework import Framework
+from openindex.model.locations import name_hint, yaml_location
 from openindex.model.spec import Factor, UncertaintySpec
 
 __all__ = ["STEP_KINDS", "FactorInfo", "resolve_factors"]
@@ -60,7 +61,7 @@ class FactorInfo:
         return self.kind in (*STEP_KINDS, "aggregate") or (self.kind == "weights" and self.spec.body.sets is not None)
 
 
-def _level_number(fw: Framework, value: Any, lowest: int, highest: int) -> int | None:
+def level_number(fw: Framework, value: Any, lowest: int, highest: int) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -74,7 +75,7 @@ def _level_number(fw: Framework, value: Any, lowest: int, highest: int) -> int |
     return k if lowest <= k <= highest else None
 
 
-def _level_options(fw: Framework, lowest: int, highest: int) -> str:
+def level_options(fw: Framework, lowest: int, highest: int) -> str:
     return ", ".join(f"{k} ({fw.level_names[k - 1]})" for k in range(lowest, highest + 1))
 
 
@@ -110,17 +111,18 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
         lines = {}  # the section is not in that file: name paths without line numbers
     problems: list[Problem] = []
 
-    def add(path: Sequence[Any], message: str, value: Any = "") -> None:
-        problems.append(Problem(source, _location((*prefix, "factors", *path), lines), message,
-                                value="" if value == "" else str(value)))
+    def add(path: Sequence[Any], code: ProblemCode, message: str, value: Any = "") -> None:
+        problems.append(Problem(source, yaml_location((*prefix, "factors", *path), lines), message,
+                                value="" if value == "" else str(value), code=code))
 
     n = fw.n_levels
 
     def level_or_report(i: int, kind: str, value: Any, lowest: int, highest: int, what: str) -> int | None:
         """The level number ``value`` names within [lowest, highest]; else report it (None)."""
-        level = _level_number(fw, value, lowest, highest)
+        level = level_number(fw, value, lowest, highest)
         if level is None:
-            add((i, kind, "level"), f"unknown level {value!r}; {what} {_level_options(fw, lowest, highest)}", value)
+            add((i, kind, "level"), ProblemCode.UNKNOWN_LEVEL,
+                f"unknown level {value!r}; {what} {level_options(fw, lowest, highest)}", value)
         return level
 
     infos: list[FactorInfo] = []
@@ -145,12 +147,14 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
                 for s, wset in enumerate(body.sets):
                     for code in wset:
                         if code not in codes:
-                            add((i, kind, "sets", s, code), f"'{code}' is not a node of level {level}."
-                                f"{_hint(code, set(codes))}", code)
+                            add((i, kind, "sets", s, code), ProblemCode.UNKNOWN_NODE,
+                                f"'{code}' is not a node of level {level}."
+                                f"{name_hint(code, set(codes))}", code)
                     for parent in fw.levels[level]:
                         kids = fw.children(parent)
                         if all(float(wset.get(c, fw.node(c).weight)) == 0 for c in kids):
-                            add((i, kind, "sets", s), f"weight set {s + 1} gives every child of '{parent}' "
+                            add((i, kind, "sets", s), ProblemCode.ZERO_WEIGHTS,
+                                f"weight set {s + 1} gives every child of '{parent}' "
                                 "weight 0; at least one must be positive")
             else:
                 dims = len(codes)
@@ -159,12 +163,12 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
             reg = registry_for(kind)
             for a, alt in enumerate(body.alternatives):
                 if alt.method not in reg:
-                    add((i, kind, a, "method"), reg.unknown_message(alt.method), alt.method)
+                    add((i, kind, a, "method"), ProblemCode.UNKNOWN_METHOD, reg.unknown_message(alt.method), alt.method)
                     continue
                 try:
                     reg.validate_params(alt.method, alt.params)
                 except MethodError as exc:
-                    add((i, kind, a, "params"), str(exc))
+                    add((i, kind, a, "params"), ProblemCode.INVALID_PARAM, str(exc))
             probs = body.probs()
             if kind == "aggregate" and body.level is not None:
                 level = level_or_report(i, kind, body.level, 2, n, "aggregation levels are")
@@ -180,25 +184,29 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
             if body.codes is not None:
                 for code in body.codes:
                     if code not in here:
-                        add((i, kind, "codes"), f"'{code}' is not a node of level {level}.{_hint(code, set(here))}",
+                        add((i, kind, "codes"), ProblemCode.UNKNOWN_NODE,
+                            f"'{code}' is not a node of level {level}.{name_hint(code, set(here))}",
                             code)
                     elif code not in siblings:
-                        add((i, kind, "codes"), f"'{code}' is the only child of '{fw.parent[code]}'; leaving it out "
+                        add((i, kind, "codes"), ProblemCode.CANNOT_EXCLUDE,
+                            f"'{code}' is the only child of '{fw.parent[code]}'; leaving it out "
                             "would remove its parent (leave the parent out instead)", code)
                 codes = tuple(dict.fromkeys(body.codes))
             else:
                 codes = tuple(c for c in here if c in siblings)
                 if not codes:
-                    add((i, kind, "level"), f"no node of level {level} has a sibling; there is nothing to leave out",
+                    add((i, kind, "level"), ProblemCode.CANNOT_EXCLUDE,
+                        f"no node of level {level} has a sibling; there is nothing to leave out",
                         body.level)
             key = ("exclude", level)
         else:  # goalposts, target
             codes = tuple(body)
             for code in codes:
                 if code not in fw.indicators:
-                    add((i, kind, code), f"unknown indicator '{code}'.{_hint(code, set(fw.indicators))}", code)
+                    add((i, kind, code), ProblemCode.UNKNOWN_NODE,
+                        f"unknown indicator '{code}'.{name_hint(code, set(fw.indicators))}", code)
                 elif (kind, code) in seen_codes:
-                    add((i, kind, code), f"the {kind} of '{code}' already vary in factor "
+                    add((i, kind, code), ProblemCode.DUPLICATE_FACTOR, f"the {kind} of '{code}' already vary in factor "
                         f"{seen_codes[(kind, code)] + 1}; give each indicator one range", code)
                 seen_codes[(kind, code)] = i
             dims = (2 if kind == "goalposts" else 1) * len(codes)
@@ -206,10 +214,12 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
         if key in seen_keys:
             what = {"weights": f"the weights of level {level}", "exclude": f"leaving out a node of level {level}",
                     "aggregate": f"the aggregation of level {level}" if level else "the global aggregation"}
-            add((i, kind), f"{what.get(kind, f'the {kind} method')} already varies in factor "
+            add((i, kind), ProblemCode.DUPLICATE_FACTOR,
+                f"{what.get(kind, f'the {kind} method')} already varies in factor "
                 f"{seen_keys[key] + 1}; merge the two factors")
         elif name in names:
-            add((i, "name"), f"factor name '{name}' is also the name of factor {names[name] + 1}; give each "
+            add((i, "name"), ProblemCode.DUPLICATE_NAME,
+                f"factor name '{name}' is also the name of factor {names[name] + 1}; give each "
                 "factor a distinct `name`", name)
         seen_keys.setdefault(key, i)
         names.setdefault(name, i)
@@ -224,12 +234,12 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
 
 def _check_effect(spec: UncertaintySpec, fw: Framework, infos: Sequence[FactorInfo], add: Any) -> None:
     """Goalposts and targets must be used by the nominal normalisation or one of the alternatives."""
-    need = {"goalposts": "goalposts", "target": "distance_to_target"}
     norm = next((f for f in infos if f.kind == "normalise"), None)
     step = fw.build.normalise
     for f in infos:
-        if f.kind not in need:
+        if f.kind not in ("goalposts", "target"):
             continue
+        users = users_of(f.kind)
         for code in f.codes:
             if code not in fw.indicators:
                 continue
@@ -237,8 +247,15 @@ def _check_effect(spec: UncertaintySpec, fw: Framework, infos: Sequence[FactorIn
             methods = {step.choice_for(code, is_q).method}
             if norm is not None and code not in step.overrides and not (is_q and step.questionnaire is not None):
                 methods |= {a.method for a in norm.spec.body.alternatives}
-            if need[f.kind] not in methods:
+            if not methods & set(users):
                 i = spec.factors.index(f.spec)
-                add((i, f.kind, code), f"no normalisation of '{code}' uses its {f.kind} (it is normalised with "
+                add((i, f.kind, code), ProblemCode.NO_EFFECT,
+                    f"no normalisation of '{code}' uses its {f.kind} (it is normalised with "
                     f"{', '.join(sorted(methods))}); the factor would have no effect. Use "
-                    f"build.normalise.overrides.{code}: {{method: {need[f.kind]}}}", code)
+                    f"build.normalise.overrides.{code}: {{method: {' or '.join(users)}}}", code)
+
+
+def users_of(field: str) -> list[str]:
+    """The normalisation methods that need the per-indicator field ``field`` (``goalposts``, ``target``)."""
+    reg = registry_for("normalise")
+    return [m for m in reg.names() if field in reg.get(m).needs]

@@ -9,37 +9,45 @@ import numpy as np
 
 from openindex.analysis.uncertainty.design import Design
 from openindex.analysis.uncertainty.factors import STEP_KINDS
-from openindex.analysis.uncertainty.weights import _level_factors, _method_weights, _modified_weights
+from openindex.analysis.uncertainty.weights import level_factors, method_weights, modified_weights
 from openindex.data.dataset import Dataset
-from openindex.engine.build import _weight_plans, build
+from openindex.engine import build, plan
 from openindex.errors import MethodError
-from openindex.methods.registry import registry_for
 from openindex.model.framework import Framework, parse_framework
+from openindex.model.spec import BuildSpec, MethodChoice
 
 __all__ = ["replication_framework"]
 
 
-def _positions(fw: Framework) -> dict[str, tuple[str, int]]:
+def framework_positions(fw: Framework) -> dict[str, tuple[str, int]]:
     pos = {i.code: ("indicators", k) for k, i in enumerate(fw.model.indicators)}
     pos.update({a.code: ("aggregates", k) for k, a in enumerate(fw.model.aggregates)})
     return pos
 
 
-def _set_aggregation(data: dict[str, Any], fw: Framework, global_alt: Any, level_alts: Mapping[int, Any]) -> None:
-    agg = data["build"]["aggregate"]
+def aggregation_spec(spec: BuildSpec, fw: Framework, global_alt: Any, level_alts: Mapping[int, Any]) -> BuildSpec:
+    """The build spec with a replication's aggregation alternatives.
+
+    A global alternative replaces the global method and clears the per-level choices; a
+    level's alternative becomes that level's choice (by level name). Nodes' own
+    ``aggregate:`` choices in the framework stay.
+    """
+    agg = spec.aggregate
     if global_alt is not None:
-        agg["method"], agg["params"], agg["levels"] = global_alt.method, dict(global_alt.params), {}
-    for level, alt in level_alts.items():
-        levels = agg.setdefault("levels", {})
-        name = fw.level_names[level - 1]
-        levels.pop(str(level), None)
-        levels[name] = {"method": alt.method, "params": dict(alt.params)}
+        agg = agg.model_copy(update={"method": global_alt.method, "params": dict(global_alt.params), "levels": {}})
+    if level_alts:
+        levels = dict(agg.levels)
+        for level, alt in level_alts.items():
+            levels.pop(str(level), None)
+            levels[fw.level_names[level - 1]] = MethodChoice(method=alt.method, params=dict(alt.params))
+        agg = agg.model_copy(update={"levels": levels})
+    return spec.model_copy(update={"aggregate": agg})
 
 
 def _choice_data(fw: Framework, design: Design, r: int) -> dict[str, Any]:
     """The framework as data with replication ``r``'s discrete choices, goalposts and targets."""
     data = fw.model.model_dump(mode="json", exclude_none=True)
-    pos = _positions(fw)
+    pos = framework_positions(fw)
     global_alt, level_alts = None, {}
     for f, v in zip(design.factors, design.values, strict=True):
         body = f.spec.body
@@ -56,7 +64,8 @@ def _choice_data(fw: Framework, design: Design, r: int) -> dict[str, Any]:
             for j, code in enumerate(f.codes):
                 entry = data["indicators"][pos[code][1]]
                 entry[f.kind] = [float(x) for x in v[r, j]] if f.kind == "goalposts" else float(v[r, j])
-    _set_aggregation(data, fw, global_alt, level_alts)
+    data["build"]["aggregate"] = aggregation_spec(fw.build, fw, global_alt, level_alts).aggregate.model_dump(
+        mode="json", exclude_none=True)
     return data
 
 
@@ -89,22 +98,21 @@ def replication_framework(framework: Framework, design: Design, r: int, dataset:
     data = _choice_data(fw, design, r)
     source = f"{fw.source} (replication {r})"
     fw_r = parse_framework(data, source=source)
-    pos = _positions(fw)
+    pos = framework_positions(fw)
     reps = np.array([r])
     for level in range(2, fw.n_levels + 1):
-        lf = _level_factors(fw, design, level)
+        lf = level_factors(fw, design, level)
         if lf.kind is None and lf.exclude is None:
             continue
-        plans = _weight_plans(fw_r, level)
-        reg = registry_for("weight")
-        if any("x" in reg.get(p.method).context for p in plans):
+        lp = plan(fw_r).level(level)
+        if lp.data_weights:
             if dataset is None:
                 raise MethodError(f"the weights of level {level} are data-dependent; replication_framework needs "
                                   "the dataset")
             base = build(fw_r, dataset, edition=edition).weights[level - 2]
         else:
-            base = _method_weights(fw_r, level, plans, np.empty((0, len(fw.levels[level - 2]))))
-        mod, changed = _modified_weights(lf, base, reps)
+            base = method_weights(lp, np.empty((0, len(lp.below))))
+        mod, changed = modified_weights(lf, base, reps)
         if not changed[0]:
             continue
         for code, w in zip(fw.levels[level - 2], mod[0].sum(axis=0), strict=True):

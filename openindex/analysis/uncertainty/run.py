@@ -14,14 +14,14 @@ from openindex.analysis.uncertainty.design import Design, map_design, sample_des
 from openindex.analysis.uncertainty.evaluation import Replications, evaluate
 from openindex.analysis.uncertainty.factors import resolve_factors
 from openindex.analysis.uncertainty.summary import (
-    _nominal_ranks,
     mean_abs_rank_shift,
+    nominal_ranks,
     rank_intervals,
     rank_summary,
     remove_one,
 )
 from openindex.data.dataset import Dataset
-from openindex.engine.build import build
+from openindex.engine import build
 from openindex.engine.result import Result
 from openindex.errors import MethodError, OpenIndexError
 from openindex.model.framework import Framework
@@ -78,7 +78,7 @@ def sobol_index(framework: Framework, dataset: Dataset, spec: UncertaintySpec, n
     reps = evaluate(framework, dataset, design, edition=edition, chunk_size=chunk_size, workers=workers,
                     progress="Sobol' runs " if progress else False)
     nominal = nominal if nominal is not None else build(framework, dataset, edition=edition)
-    y = np.column_stack([mean_abs_rank_shift(reps.index_ranks, _nominal_ranks(nominal)), reps.index_scores])
+    y = np.column_stack([mean_abs_rank_shift(reps.index_ranks, nominal_ranks(nominal)), reps.index_scores])
     s = sensitivity.analyze(problem, y, num_resamples=num_resamples, conf_level=conf_level, seed=seed)
     targets = ["mean_abs_rank_shift", *reps.units]
     d = len(s["names"])
@@ -95,7 +95,11 @@ def sobol_index(framework: Framework, dataset: Dataset, spec: UncertaintySpec, n
 
 @dataclass(frozen=True)
 class UncertaintyResult:
-    """Outputs of :func:`run_uncertainty` (DataFrames ready for CSV and the report)."""
+    """Outputs of :func:`run_uncertainty` (DataFrames ready for CSV and the report).
+
+    ``num_resamples`` and ``conf_level`` are the bootstrap settings of the Sobol' confidence
+    intervals (recorded whether or not Sobol' indices were computed).
+    """
 
     nominal: Result
     replications: Replications
@@ -104,6 +108,8 @@ class UncertaintyResult:
     remove_one: pd.DataFrame
     sensitivity: pd.DataFrame | None
     sobol_runs: int = 0
+    num_resamples: int = 1000
+    conf_level: float = 0.95
 
 
 def run_uncertainty(framework: Framework, dataset: Dataset, spec: UncertaintySpec | None = None, *,
@@ -138,4 +144,4 @@ def run_uncertainty(framework: Framework, dataset: Dataset, spec: UncertaintySpe
         nominal=nominal, replications=reps, intervals=rank_intervals(reps, nominal),
         summary=rank_summary(reps, nominal, top=top),
         remove_one=remove_one(framework, dataset, remove_level, edition=edition, nominal=nominal),
-        sensitivity=sens, sobol_runs=sobol_runs)
+        sensitivity=sens, sobol_runs=sobol_runs, num_resamples=num_resamples, conf_level=conf_level)

@@ -9,9 +9,9 @@ import pandas as pd
 
 from openindex.analysis.uncertainty.design import map_design
 from openindex.analysis.uncertainty.evaluation import Replications, evaluate
-from openindex.analysis.uncertainty.factors import _level_number, _level_options, resolve_factors
+from openindex.analysis.uncertainty.factors import level_number, level_options, resolve_factors
 from openindex.data.dataset import Dataset
-from openindex.engine.build import build
+from openindex.engine import build
 from openindex.engine.result import Result
 from openindex.errors import FrameworkError, MethodError
 from openindex.model.framework import Framework
@@ -20,7 +20,7 @@ from openindex.model.spec import UncertaintySpec
 __all__ = ["rank_intervals", "rank_summary", "mean_abs_rank_shift", "remove_one", "remove_one_summary"]
 
 
-def _quantiles(x: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+def quantiles(x: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     """Quantiles along axis 0 ignoring NaN, numpy's 'linear' rule (Hyndman & Fan type 7).
 
     With the n present values sorted, v_(0) <= ... <= v_(n-1): h = (n - 1) q, and the
@@ -43,7 +43,7 @@ def _quantiles(x: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     return out
 
 
-def _nominal_ranks(nominal: Result | np.ndarray) -> np.ndarray:
+def nominal_ranks(nominal: Result | np.ndarray) -> np.ndarray:
     if isinstance(nominal, Result):
         return nominal.ranks[-1][:, 0]
     return np.asarray(nominal, dtype=float)
@@ -73,11 +73,11 @@ def rank_intervals(reps: Replications, nominal: Result | np.ndarray) -> pd.DataF
     audits report (Saisana et al. 2005).
     """
     r = reps.index_ranks
-    q = _quantiles(r, (0.5, 0.05, 0.95))
+    q = quantiles(r, (0.5, 0.05, 0.95))
     present = ~np.isnan(r)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(present, r, 0.0).sum(axis=0) / present.sum(axis=0)  # NaN when never ranked
-    nom = _nominal_ranks(nominal)
+    nom = nominal_ranks(nominal)
     frame = pd.DataFrame({
         "unit": list(reps.units),
         "nominal_rank": pd.array(nom, dtype="Int64"),
@@ -132,10 +132,10 @@ def _levels_arg(fw: Framework, level: int | str | Sequence[int | str] | None) ->
     items = [level] if isinstance(level, int | str) else list(level)
     out = []
     for item in items:
-        k = _level_number(fw, item, 1, fw.n_levels - 1)
+        k = level_number(fw, item, 1, fw.n_levels - 1)
         if k is None:
             raise MethodError(f"unknown level {item!r} for remove-one; levels are "
-                              f"{_level_options(fw, 1, fw.n_levels - 1)}")
+                              f"{level_options(fw, 1, fw.n_levels - 1)}")
         out.append(k)
     return out
 
@@ -170,7 +170,7 @@ def remove_one(framework: Framework, dataset: Dataset, level: int | str | Sequen
     """
     fw = framework
     nominal = nominal if nominal is not None else build(fw, dataset, edition=edition)
-    nom = _nominal_ranks(nominal)
+    nom = nominal_ranks(nominal)
     parts = []
     for k in _levels_arg(fw, level):
         spec = UncertaintySpec.model_validate({"runs": 1, "factors": [{"exclude": {"level": k}}]})

@@ -14,12 +14,12 @@ import numpy as np
 from scipy.special import gammaincinv
 
 from openindex.analysis.uncertainty.design import Design
-from openindex.engine.build import Plan, weights_from_plans
+from openindex.engine import LevelPlan, Plan, weights_from_plans
 from openindex.model.framework import Framework
 
 
 @dataclass(frozen=True)
-class _LevelFactors:
+class LevelFactors:
     """The factors acting on the weight matrix of one level (children = the level below)."""
 
     level: int
@@ -31,7 +31,7 @@ class _LevelFactors:
     exclude: np.ndarray | None = None  # (runs,) child column or -1
 
 
-def _level_factors(fw: Framework, design: Design, level: int) -> _LevelFactors:
+def level_factors(fw: Framework, design: Design, level: int) -> LevelFactors:
     member = fw.membership(level)
     below = fw.levels[level - 2]
     kw: dict[str, Any] = {}
@@ -51,10 +51,10 @@ def _level_factors(fw: Framework, design: Design, level: int) -> _LevelFactors:
         elif f.kind == "exclude":
             col = np.array([below.index(c) for c in f.codes] + [-1])  # index -1 maps to -1
             kw["exclude"] = col[v]
-    return _LevelFactors(level=level, member=member, **kw)
+    return LevelFactors(level=level, member=member, **kw)
 
 
-def _modified_weights(lf: _LevelFactors, base: np.ndarray, reps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def modified_weights(lf: LevelFactors, base: np.ndarray, reps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weights of replications ``reps`` before re-normalisation, and which ones changed.
 
     ``base`` (n_nodes, n_children) or (g, n_nodes, n_children): the weight method's output.
@@ -84,13 +84,12 @@ def _modified_weights(lf: _LevelFactors, base: np.ndarray, reps: np.ndarray) -> 
     return mod, changed
 
 
-def _method_weights(fw: Framework, level: int, plans: Sequence[Plan], x: np.ndarray) -> np.ndarray:
-    """The weight method's matrix of ``level`` (as in the pipeline), batched over the leading axes of ``x``."""
-    return _weights_from(fw.weights(level), fw.membership(level), fw.levels[level - 2], plans, x,
-                         fw.levels[level - 1])
+def method_weights(level: LevelPlan, x: np.ndarray) -> np.ndarray:
+    """The weight method's matrix of a level (as in a build), batched over the leading axes of ``x``."""
+    return weights_from(level.nominal, level.members, level.below, level.weights, x, level.here)
 
 
-def _weights_from(nominal: np.ndarray, member: np.ndarray, below: Sequence[str], plans: Sequence[Plan],
-                  x: np.ndarray, here: Sequence[str]) -> np.ndarray:
+def weights_from(nominal: np.ndarray, member: np.ndarray, below: Sequence[str], plans: Sequence[Plan],
+                 x: np.ndarray, here: Sequence[str]) -> np.ndarray:
     """The level's weights under the build's weight plans, with the batch axes of ``x``."""
     return weights_from_plans(nominal, member, below, here, plans, x, batch=x.shape[:-2])

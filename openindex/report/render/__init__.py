@@ -1,4 +1,4 @@
-"""HTML assembly of the comparison report: :class:`~openindex.report.build.ReportData` -> one HTML page.
+"""HTML assembly of the comparison report: :class:`~openindex.report.data.ReportData` -> one HTML page.
 
 Every component is a small function returning an HTML fragment, so that each can be
 snapshot-tested on its own. Escaping rules, applied everywhere:
@@ -18,7 +18,8 @@ Content-Security-Policy forbids every network request (``default-src 'none'``).
 One module per concept: :mod:`.base` (escaping, number formatting, table and figure
 helpers, UI strings), :mod:`.overview`, :mod:`.profile` (incl. :func:`profile_page`),
 :mod:`.compare`, :mod:`.editions`, :mod:`.audit` (incl. :func:`audit_page`),
-:mod:`.methodology`, and :mod:`.page` (the assembly, :func:`render_report`).
+:mod:`.methodology`, :mod:`.page` (the assembly, :func:`render_report`) and
+:mod:`.selfassess` (the self-assessment and what-if pages, :func:`profile_html`).
 """
 
 from openindex.report.render.audit import audit_flags_table, audit_nodes_table, audit_page, audit_section
@@ -37,8 +38,10 @@ from openindex.report.render.profile import (
            profile_page,
            standing_lists,
 )
+from openindex.report.render.selfassess import completeness_section, method_note, profile_html, whatif_section
 
 __all__ = ["esc", "json_for_html", "Fmt", "render_report", "notice_banner", "ranking_table", "chart_block",
            "area_table", "indicator_table", "standing_lists", "change_table", "learn_table", "profile", "profile_page",
            "compare_section", "editions_section", "methodology_section", "overview_section", "audit_section",
-           "audit_flags_table", "audit_nodes_table", "audit_page", "PLOTLY_CONFIG", "CSP"]
+           "audit_flags_table", "audit_nodes_table", "audit_page", "PLOTLY_CONFIG", "CSP", "completeness_section",
+           "method_note", "profile_html", "whatif_section"]

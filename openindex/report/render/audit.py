@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
 
-from openindex.report.render.base import _Ctx, _records, _rows, _table, _td, _th, _tree, chart_block, esc
+from openindex.analysis.audit import correlation_matrix
+from openindex.report.data import audit_nodes
+from openindex.report.figures import correlation_heatmap, importance_chart
+from openindex.report.render.base import (
+    RenderContext,
+    chart_block,
+    esc,
+    frame_records,
+    frame_rows,
+    html_table,
+    td_cell,
+    th_cell,
+    tree_nodes,
+)
 
 if TYPE_CHECKING:
     from openindex.analysis.audit import Audit
-    from openindex.report.build import ReportData
+    from openindex.report.data import ReportData
 
 
-def _sev(c: _Ctx, severity: str) -> str:
+def _sev(c: RenderContext, severity: str) -> str:
     return f'<span class="sev sev-{esc(severity)}">{c.t("audit_sev_" + severity)}</span>'
 
 
@@ -25,15 +41,15 @@ def _finding_texts(data: ReportData) -> list[tuple[str, str]]:
     the audit's tables, so that they read in every language (``flags.csv`` keeps the
     audit's own English wording).
     """
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
     audit = data.audit
     assert audit is not None
     rules = audit.rules
     symbol = "r" if rules.method == "pearson" else "\u03c1"
-    imp = {(r["node"], r["child"]): r for r in _records(audit.importance)}
-    out_rows = {r["indicator"]: r for r in _records(audit.outliers)}
-    units = {r["unit"]: r["name"] for r in _records(audit.coverage_units)}
+    imp = {(r["node"], r["child"]): r for r in frame_records(audit.importance)}
+    out_rows = {r["indicator"]: r for r in frame_records(audit.outliers)}
+    units = {r["unit"]: r["name"] for r in frame_records(audit.coverage_units)}
     editions: dict[tuple[str, str, float], list[Any]] = {}
     for kind, frame, col in (("indicator", audit.coverage_indicators, "indicator"),
                              ("unit", audit.coverage_units, "unit")):
@@ -46,7 +62,7 @@ def _finding_texts(data: ReportData) -> list[tuple[str, str]]:
         return data.labels.get(code, code)
 
     out = []
-    for r in _records(audit.flags):
+    for r in frame_records(audit.flags):
         finding, node, code, v = str(r["finding"]), str(r["node"]), str(r["code"]), float(r["value"])
         key = "audit_m_" + finding
         values: dict[str, Any] = {"node": name(node), "code": name(code)}
@@ -86,77 +102,76 @@ def _finding_texts(data: ReportData) -> list[tuple[str, str]]:
 
 def audit_flags_table(data: ReportData) -> str:
     """The findings of the audit, most serious first: severity, finding, component, what it means."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     audit = data.audit
     assert audit is not None
     if not len(audit.flags):
         return f'<p class="ok">{c.t("audit_no_finding")}</p>'
-    head = [_th(c.t("audit_severity")), _th(c.t("audit_finding")), _th(c.t("node")), _th(c.t("audit_meaning"))]
+    head = [th_cell(c.t("audit_severity")), th_cell(c.t("audit_finding")), th_cell(c.t("node")),
+            th_cell(c.t("audit_meaning"))]
     rows = [f'<tr><td>{_sev(c, r["severity"])}</td><td>{c.t("audit_f_" + r["finding"])}</td>'
             f'<th scope="row">{component}</th><td class="msg">{text}</td></tr>'
-            for r, (component, text) in zip(_records(audit.flags), _finding_texts(data), strict=True)]
-    return _table(head, rows, cls="compact flags-table", caption=c.t("audit_flags_caption"), tid="audit-flags")
+            for r, (component, text) in zip(frame_records(audit.flags), _finding_texts(data), strict=True)]
+    return html_table(head, rows, cls="compact flags-table", caption=c.t("audit_flags_caption"), tid="audit-flags")
 
 
 def audit_nodes_table(data: ReportData) -> str:
     """Cronbach's alpha and the principal components of every aggregate node, top-down, with their flags."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
     audit = data.audit
     assert audit is not None
-    pca = {r["node"]: r for r in _records(audit.pca_summary)}
+    pca = {r["node"]: r for r in frame_records(audit.pca_summary)}
     node_findings = ("negative_alpha", "low_alpha", "multidimensional", "weak_first_component")
     tags: dict[str, list[str]] = {}
-    for r in _records(audit.flags):
+    for r in frame_records(audit.flags):
         if r["finding"] in node_findings and r["code"] == r["node"]:
             tags.setdefault(str(r["node"]), []).append(
                 f'<span class="tag sev-{esc(r["severity"])}">{c.t("audit_f_" + r["finding"])}</span>')
-    head = [_th(c.t("node")), _th(c.t("audit_k"), num=True), _th(c.t("audit_n"), num=True),
-            _th(c.t("audit_alpha"), num=True), _th(c.t("audit_share_1"), num=True),
-            _th(c.t("audit_above_1"), num=True), _th(c.t("audit_findings"))]
-    alpha = {str(r["node"]): r for r in _records(audit.cronbach)}
+    head = [th_cell(c.t("node")), th_cell(c.t("audit_k"), num=True), th_cell(c.t("audit_n"), num=True),
+            th_cell(c.t("audit_alpha"), num=True), th_cell(c.t("audit_share_1"), num=True),
+            th_cell(c.t("audit_above_1"), num=True), th_cell(c.t("audit_findings"))]
+    alpha = {str(r["node"]): r for r in frame_records(audit.cronbach)}
     rows = []
-    for node, depth in _tree(data, min_level=2):
+    for node, depth in tree_nodes(data, min_level=2):
         if node not in alpha:
             continue
         r, p = alpha[node], pca.get(node)
         rows.append(f'<tr class="depth-{depth}"><th scope="row"><span class="indent">{c.node(node)}</span></th>'
-                    f"{_td(f.num(r['k'], 0), num=True)}{_td(f.num(r['n'], 0), num=True)}"
-                    f"{_td(f.num(r['alpha'], 2), num=True)}"
-                    f"{_td(f.pct(p['share_1']) if p else f.na, num=True)}"
-                    f"{_td(f.num(p['n_above_1'], 0) if p else f.na, num=True)}"
+                    f"{td_cell(f.num(r['k'], 0), num=True)}{td_cell(f.num(r['n'], 0), num=True)}"
+                    f"{td_cell(f.num(r['alpha'], 2), num=True)}"
+                    f"{td_cell(f.pct(p['share_1']) if p else f.na, num=True)}"
+                    f"{td_cell(f.num(p['n_above_1'], 0) if p else f.na, num=True)}"
                     f"<td>{' '.join(tags.get(node, []))}</td></tr>")
-    return _table(head, rows, cls="compact tree", caption=c.t("audit_nodes_caption"), tid="audit-nodes")
+    return html_table(head, rows, cls="compact tree", caption=c.t("audit_nodes_caption"), tid="audit-nodes")
 
 
 def _correlation_table(data: ReportData, node: str) -> str:
     """The correlation matrix of a node's components and the node (the data table of its heatmap)."""
-    from openindex.analysis.audit import correlation_matrix
-
-    c = _Ctx(data)
+    c = RenderContext(data)
     audit = data.audit
     assert audit is not None
     codes, r, _, _ = correlation_matrix(audit.correlations, node, method=audit.rules.method)
-    head = [_th(c.t("node"))] + [_th(c.node(x), num=True) for x in codes]
-    rows = [f'<tr><th scope="row">{c.node(x)}</th>' + "".join(_td(c.fmt.num(v, 2), num=True) for v in r[i])
+    head = [th_cell(c.t("node"))] + [th_cell(c.node(x), num=True) for x in codes]
+    rows = [f'<tr><th scope="row">{c.node(x)}</th>' + "".join(td_cell(c.fmt.num(v, 2), num=True) for v in r[i])
             + "</tr>" for i, x in enumerate(codes)]
-    return _table(head, rows, cls="compact corr-table")
+    return html_table(head, rows, cls="compact corr-table")
 
 
 def _importance_table(data: ReportData) -> str:
     """Nominal weight and the two importance shares of every component in its node (the chart's data table)."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
     audit = data.audit
     assert audit is not None
-    head = [_th(c.t("node")), _th(c.t("weight_normalised"), num=True), _th(c.t("audit_r2_share"), num=True),
-            _th(c.t("audit_S_share"), num=True), _th(c.t("audit_ratio"), num=True)]
+    head = [th_cell(c.t("node")), th_cell(c.t("weight_normalised"), num=True), th_cell(c.t("audit_r2_share"), num=True),
+            th_cell(c.t("audit_S_share"), num=True), th_cell(c.t("audit_ratio"), num=True)]
     bodies = []
     for node, part in audit.importance.groupby("node", sort=False):
         rows = [f'<tr class="group"><th scope="rowgroup" colspan="5">{c.node(str(node))}</th></tr>']
-        rows += [f'<tr><th scope="row">{c.node(r.child)}</th>{_td(f.pct(r.weight, 1), num=True)}'
-                 f"{_td(f.pct(r.r2_share, 1), num=True)}{_td(f.pct(r.S_share, 1), num=True)}"
-                 f"{_td(f.num(r.ratio_S, 2), num=True)}</tr>" for r in _rows(part)]
+        rows += [f'<tr><th scope="row">{c.node(r.child)}</th>{td_cell(f.pct(r.weight, 1), num=True)}'
+                 f"{td_cell(f.pct(r.r2_share, 1), num=True)}{td_cell(f.pct(r.S_share, 1), num=True)}"
+                 f"{td_cell(f.num(r.ratio_S, 2), num=True)}</tr>" for r in frame_rows(part)]
         bodies.append("<tbody>" + "".join(rows) + "</tbody>")
     return (f'<table class="compact importance-table"><thead><tr>{"".join(head)}</tr></thead>'
             f'{"".join(bodies)}</table>')
@@ -164,16 +179,14 @@ def _importance_table(data: ReportData) -> str:
 
 def _correlation_panels(data: ReportData) -> str:
     """A node selector and, per aggregate node, its heatmap, data table and findings (one shown at a time)."""
-    from openindex.report.build import audit_nodes
-
-    c = _Ctx(data)
+    c = RenderContext(data)
     audit = data.audit
     assert audit is not None
     fw = data.framework
     nodes = audit_nodes(data)
-    flags = _records(audit.flags)
+    flags = frame_records(audit.flags)
     texts = _finding_texts(data)
-    alpha = {r["node"]: r for r in _records(audit.cronbach)}
+    alpha = {r["node"]: r for r in frame_records(audit.cronbach)}
     groups: dict[int, list[str]] = {}
     panels = []
     for i, node in enumerate(nodes):
@@ -197,7 +210,7 @@ def _correlation_panels(data: ReportData) -> str:
 
 def audit_section(data: ReportData) -> str:
     """The statistical audit of the current edition: findings, alpha and PCA, correlations, importance."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
     parts = ['<section id="audit" class="view" aria-labelledby="audit-h" hidden>',
              f'<h2 id="audit-h">{c.t("nav_audit")}</h2>']
@@ -266,8 +279,6 @@ def _audit_table(frame: pd.DataFrame, columns: Sequence[str], digits: int = 2, s
 
 
 def _audit_figure(fig: Any, div_id: str) -> str:
-    import plotly.io as pio
-
     return ('<div class="fig">' + pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
                                               config={"displaylogo": False, "responsive": True}) + "</div>")
 
@@ -293,12 +304,6 @@ def audit_page(audit: Audit, *, notice: str = "", title: str = "") -> str:
     str
         The HTML document (deterministic for identical input: fixed figure ids).
     """
-    from dataclasses import fields
-
-    from plotly.offline import get_plotlyjs
-
-    from openindex.report.figures import correlation_heatmap, importance_chart
-
     result = audit.result
     fw = result.framework
     names = {c: fw.node(c).name for c in (*fw.indicator_codes, *fw.aggregates)}

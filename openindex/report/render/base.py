@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import plotly.io as pio
+
+from openindex.report.tables import tree_order
 
 if TYPE_CHECKING:
-    from openindex.report.build import ReportData
+    from openindex.report.data import ReportData
 
 
 #: plotly config: nothing remote (no logo link, no MathJax, no cloud link), a local PNG download
@@ -41,13 +44,12 @@ def esc(value: Any) -> str:
 
 def json_for_html(data: Any) -> str:
     """JSON safe inside ``<script type="application/json">``: ``< > &`` escaped as ``\\u003c`` etc."""
-    import plotly.io as pio
-
     text = pio.json.to_json_plotly(data, engine="json")
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def _isnan(x: Any) -> bool:
+def is_missing(x: Any) -> bool:
+    """Whether ``x`` is missing: None, ``pd.NA`` or NaN (a text that is not a number is not missing)."""
     if x is None or x is pd.NA:
         return True
     try:
@@ -66,7 +68,7 @@ class Fmt:
         self.na = na
 
     def num(self, x: Any, digits: int = 1, sign: bool = False) -> str:
-        if _isnan(x):
+        if is_missing(x):
             return self.na
         x = float(x)
         if abs(x) < 0.5 * 10 ** -digits:
@@ -78,7 +80,7 @@ class Fmt:
 
     def raw(self, x: Any) -> str:
         """A raw value with about three significant digits (no more than 3 decimals)."""
-        if _isnan(x):
+        if is_missing(x):
             return self.na
         x = float(x)
         if x.is_integer():
@@ -87,17 +89,17 @@ class Fmt:
         return self.num(x, digits)
 
     def pct(self, x: Any, digits: int = 0) -> str:
-        return self.na if _isnan(x) else self.num(100 * float(x), digits) + "\u00a0%"
+        return self.na if is_missing(x) else self.num(100 * float(x), digits) + "\u00a0%"
 
     def rank(self, r: Any, n: Any = None) -> str:
-        if _isnan(r):
+        if is_missing(r):
             return self.na
-        return f"{int(r)}\u202f/\u202f{int(n)}" if n is not None and not _isnan(n) else str(int(r))
+        return f"{int(r)}\u202f/\u202f{int(n)}" if n is not None and not is_missing(n) else str(int(r))
 
 
-def _v(x: Any) -> str:
+def sort_value(x: Any) -> str:
     """A sort value for ``data-v`` (plain number text, empty when missing)."""
-    if _isnan(x):
+    if is_missing(x):
         return ""
     if isinstance(x, int | np.integer):
         return str(int(x))
@@ -106,7 +108,7 @@ def _v(x: Any) -> str:
     return esc(str(x).casefold())
 
 
-class _Ctx:
+class RenderContext:
     """Shortcuts shared by the components: strings, formatting, labels."""
 
     def __init__(self, data: ReportData) -> None:
@@ -128,7 +130,7 @@ class _Ctx:
         return f'<a href="#{esc(self.anchor[unit])}">{esc(self.unit_names[unit])}</a>'
 
 
-def _table(head: Sequence[str], rows: Iterable[str], *, cls: str = "", caption: str = "", tid: str = "") -> str:
+def html_table(head: Sequence[str], rows: Iterable[str], *, cls: str = "", caption: str = "", tid: str = "") -> str:
     """A table from escaped header cells (HTML) and ready rows (``<tr>...</tr>``)."""
     attrs = (f' id="{esc(tid)}"' if tid else "") + (f' class="{esc(cls)}"' if cls else "")
     cap = f"<caption>{caption}</caption>" if caption else ""
@@ -136,7 +138,8 @@ def _table(head: Sequence[str], rows: Iterable[str], *, cls: str = "", caption: 
     return f"<table{attrs}>{cap}<thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _th(label: str, *, num: bool = False, sort: str = "") -> str:
+def th_cell(label: str, *, num: bool = False, sort: str = "") -> str:
+    """A column header (``label`` is escaped HTML); ``sort`` (``"num"`` or ``"text"``) makes it a sort button."""
     cls = ' class="num"' if num else ""
     if sort:
         return (f'<th scope="col"{cls} aria-sort="none"><button type="button" data-sort="{sort}">{label}'
@@ -144,19 +147,20 @@ def _th(label: str, *, num: bool = False, sort: str = "") -> str:
     return f'<th scope="col"{cls}>{label}</th>'
 
 
-def _td(text: str, *, num: bool = False, v: Any = None, cls: str = "") -> str:
+def td_cell(text: str, *, num: bool = False, v: Any = None, cls: str = "") -> str:
+    """A data cell (``text`` is escaped HTML); ``v``, when given, is its sort value (``data-v``)."""
     classes = " ".join(c for c in ("num" if num else "", cls) if c)
-    attrs = (f' class="{classes}"' if classes else "") + (f' data-v="{_v(v)}"' if v is not None else "")
+    attrs = (f' class="{classes}"' if classes else "") + (f' data-v="{sort_value(v)}"' if v is not None else "")
     return f"<td{attrs}>{text}</td>"
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of a frame as plain dicts (much faster than ``itertuples`` on arrow-backed columns)."""
     cols = list(frame.columns)
     return [dict(zip(cols, values, strict=True)) for values in zip(*(frame[c].tolist() for c in cols), strict=True)]
 
 
-class _Row(dict):  # type: ignore[type-arg]
+class _Row(dict[str, Any]):
     """A record whose columns read as attributes (``row.score``)."""
 
     def __getattr__(self, name: str) -> Any:
@@ -166,9 +170,9 @@ class _Row(dict):  # type: ignore[type-arg]
             raise AttributeError(name) from None
 
 
-def _rows(frame: pd.DataFrame) -> list[Any]:
+def frame_rows(frame: pd.DataFrame) -> list[Any]:
     """Rows of a frame as :class:`_Row` records."""
-    return [_Row(r) for r in _records(frame)]
+    return [_Row(r) for r in frame_records(frame)]
 
 
 def notice_banner(notice: str, label: str = "Note") -> str:
@@ -192,14 +196,13 @@ def chart_block(fig_id: str, caption: str, summary: str, table: str = "", *, tab
             f'aria-label="{summary}"></div>{details}</figure>')
 
 
-def _tree(data: ReportData, min_level: int = 1) -> list[tuple[str, int]]:
-    from openindex.report.tables import tree_order
-
+def tree_nodes(data: ReportData, min_level: int = 1) -> list[tuple[str, int]]:
+    """The framework's nodes of level ``min_level`` and above, depth-first: ``[(code, depth), ...]``."""
     fw = data.framework
     return [(code, d) for code, d in tree_order(fw) if fw.level_of(code) >= min_level]
 
 
-def _arrow(c: _Ctx, arrow: int) -> str:
+def trend_arrow(c: RenderContext, arrow: int) -> str:
     """An arrow with its meaning as text (title and screen-reader text); nothing for 0."""
     if not arrow:
         return ""

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from openindex.report.render.base import _Ctx, chart_block, esc
+from openindex.report.data import compare_defaults
+from openindex.report.render.base import RenderContext, chart_block, esc
 
 if TYPE_CHECKING:
-    from openindex.report.build import ReportData
+    from openindex.report.data import ReportData
 
 
 def compare_section(data: ReportData) -> str:
     """Two to four cities side by side, chosen in the page (the table is filled by the page script)."""
-    from openindex.report.build import compare_defaults
-
-    c = _Ctx(data)
+    c = RenderContext(data)
     units = list(data.result.units)
     defaults = compare_defaults(data)
     order = sorted(units, key=lambda u: str(c.unit_names[u]).casefold())

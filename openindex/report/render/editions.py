@@ -6,16 +6,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from openindex.report.render.base import DASH, _arrow, _Ctx, _rows, _table, _td, _th, _v, chart_block, esc
+from openindex.report.render.base import (
+    DASH,
+    RenderContext,
+    chart_block,
+    esc,
+    frame_rows,
+    html_table,
+    sort_value,
+    td_cell,
+    th_cell,
+    trend_arrow,
+)
 
 if TYPE_CHECKING:
-    from openindex.report.build import ReportData
+    from openindex.report.data import ReportData
 
 
 def _comparability_list(data: ReportData) -> str:
-    c = _Ctx(data)
+    c = RenderContext(data)
     items = []
-    for r in _rows(data.comparability):
+    for r in frame_rows(data.comparability):
         if r.kind == "indicators":
             detail = ", ".join(data.labels.get(x, x) for x in r.detail)
         elif r.kind == "sample":
@@ -37,7 +48,7 @@ def _comparability_list(data: ReportData) -> str:
 
 def editions_section(data: ReportData) -> str:
     """Score (and rank) changes between editions: slope charts, a table, comparability warnings."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
     eds = [r.edition for r in data.editions]
     parts = ['<section id="editions" class="view" aria-labelledby="editions-h" hidden>',
@@ -51,7 +62,7 @@ def editions_section(data: ReportData) -> str:
         return "".join(parts)
     parts.append(_comparability_list(data))
     parts.append(f'<p class="rule">{c.t("rule_comparability")}</p>')
-    parts.append(f'<p class="rule">{_rule_arrows(data)}</p>')
+    parts.append(f'<p class="rule">{arrow_rules(data)}</p>')
     parts.append(chart_block("slope-score", c.t("slope_score_caption"), c.t("slope_summary", n=len(data.result.units))))
     if not c.no_ranks:
         parts.append(chart_block("slope-rank", c.t("slope_rank_caption"), c.t("slope_summary",
@@ -60,34 +71,36 @@ def editions_section(data: ReportData) -> str:
     score = hist.pivot_table(index="unit", columns="edition", values="score", aggfunc="first")
     rank = hist.pivot_table(index="unit", columns="edition", values="rank", aggfunc="first")
     ch = data.changes[data.changes["code"] == data.framework.root].set_index("unit")
-    head = [_th(c.t("city"), sort="text")] + [_th(c.t("score_in", edition=e), num=True, sort="num") for e in eds]
-    head.append(_th(c.t("change"), num=True, sort="num"))
+    head = [th_cell(c.t("city"), sort="text")] + [th_cell(c.t("score_in", edition=e), num=True, sort="num")
+                                                   for e in eds]
+    head.append(th_cell(c.t("change"), num=True, sort="num"))
     if not c.no_ranks:
-        head += [_th(c.t("rank_in", edition=e), num=True, sort="num") for e in eds]
-        head.append(_th(c.t("rank_change_short"), num=True, sort="num"))
+        head += [th_cell(c.t("rank_in", edition=e), num=True, sort="num") for e in eds]
+        head.append(th_cell(c.t("rank_change_short"), num=True, sort="num"))
     rows = []
     for unit in data.ranking["unit"]:
-        cells = [f'<th scope="row" data-v="{_v(c.unit_names[unit])}">{c.city_link(unit)}</th>']
-        cells += [_td(f.num(score.at[unit, e] if unit in score.index and e in score.columns else np.nan),
+        cells = [f'<th scope="row" data-v="{sort_value(c.unit_names[unit])}">{c.city_link(unit)}</th>']
+        cells += [td_cell(f.num(score.at[unit, e] if unit in score.index and e in score.columns else np.nan),
                       num=True, v=score.at[unit, e] if unit in score.index and e in score.columns else None)
                   for e in eds]
         r = ch.loc[unit] if unit in ch.index else None
-        cells.append(_td((f.num(r["d_score"], 1, sign=True) + " " + _arrow(c, int(r["score_arrow"])))
+        cells.append(td_cell((f.num(r["d_score"], 1, sign=True) + " " + trend_arrow(c, int(r["score_arrow"])))
                          if r is not None else f.na, num=True, v=r["d_score"] if r is not None else None))
         if not c.no_ranks:
-            cells += [_td(f.rank(rank.at[unit, e] if unit in rank.index and e in rank.columns else np.nan),
+            cells += [td_cell(f.rank(rank.at[unit, e] if unit in rank.index and e in rank.columns else np.nan),
                           num=True, v=rank.at[unit, e] if unit in rank.index and e in rank.columns else None)
                       for e in eds]
-            cells.append(_td((f.num(r["d_rank"], 0, sign=True) + " " + _arrow(c, int(r["rank_arrow"])))
+            cells.append(td_cell((f.num(r["d_rank"], 0, sign=True) + " " + trend_arrow(c, int(r["rank_arrow"])))
                              if r is not None else f.na, num=True, v=r["d_rank"] if r is not None else None))
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append(f'<div class="table-wrap">{_table(head, rows, cls="sortable compact", tid="editions-table")}</div>')
+    table = html_table(head, rows, cls="sortable compact", tid="editions-table")
+    parts.append(f'<div class="table-wrap">{table}</div>')
     parts.append("</section>")
     return "".join(parts)
 
 
-def _rule_arrows(data: ReportData) -> str:
-    c = _Ctx(data)
+def arrow_rules(data: ReportData) -> str:
+    c = RenderContext(data)
     text = c.t("rule_arrow_score", points=c.fmt.num(data.options.points, 1))
     if not c.no_ranks:
         text += " " + (c.t("rule_arrow_rank_interval") if data.intervals is not None

@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from openindex.report.render.base import DASH, _Ctx, _rows, _table, _td, _th, esc, notice_banner
-from openindex.report.render.editions import _rule_arrows
-from openindex.report.render.overview import _weights_table
+from openindex.i18n import framework_name, translated
+from openindex.report.render.base import (
+    DASH,
+    RenderContext,
+    esc,
+    frame_rows,
+    html_table,
+    notice_banner,
+    td_cell,
+    th_cell,
+)
+from openindex.report.render.editions import arrow_rules
+from openindex.report.render.overview import weights_table
 
 if TYPE_CHECKING:
-    from openindex.report.build import ReportData
+    from openindex.report.data import ReportData
 
 
 def _dl(items: Sequence[tuple[str, str]]) -> str:
@@ -19,15 +29,13 @@ def _dl(items: Sequence[tuple[str, str]]) -> str:
 
 def methodology_section(data: ReportData) -> str:
     """The appendix, generated from the framework and the manifest."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
     fw = data.framework
     res = data.result
     man = data.manifest
     meta = data.meta
     lang = data.options.lang
-    from openindex.report.tables import translated
-
     parts = ['<section id="methodology" class="view" aria-labelledby="methodology-h" hidden>',
              f'<h2 id="methodology-h">{c.t("nav_methodology")}</h2>']
     # data
@@ -50,23 +58,21 @@ def methodology_section(data: ReportData) -> str:
             items.append((c.t("m_" + key), esc(meta[key])))
     parts.append(_dl(items))
     if len(res.excluded):
-        head = [_th(c.t("city")), _th(c.t("coverage"), num=True), _th(c.t("reason"))]
+        head = [th_cell(c.t("city")), th_cell(c.t("coverage"), num=True), th_cell(c.t("reason"))]
         rows = [f"<tr><th scope=\"row\">{esc(r.name)} <code>{esc(r.unit)}</code></th>"
-                f"{_td(f.pct(r.coverage), num=True)}<td>{esc(r.reason)}</td></tr>"
-                for r in _rows(res.excluded)]
-        parts.append(f"<h4>{c.t('m_excluded_units')}</h4>" + _table(head, rows, cls="compact"))
+                f"{td_cell(f.pct(r.coverage), num=True)}<td>{esc(r.reason)}</td></tr>"
+                for r in frame_rows(res.excluded)]
+        parts.append(f"<h4>{c.t('m_excluded_units')}</h4>" + html_table(head, rows, cls="compact"))
     if len(res.excluded_indicators):
-        head = [_th(c.t("indicator")), _th(c.t("reason"))]
+        head = [th_cell(c.t("indicator")), th_cell(c.t("reason"))]
         rows = [f"<tr><th scope=\"row\">{c.node(r.indicator)} <code>{esc(r.indicator)}</code></th>"
-                f"<td>{esc(r.reason)}</td></tr>" for r in _rows(res.excluded_indicators)]
-        parts.append(f"<h4>{c.t('m_excluded_indicators')}</h4>" + _table(head, rows, cls="compact"))
+                f"<td>{esc(r.reason)}</td></tr>" for r in frame_rows(res.excluded_indicators)]
+        parts.append(f"<h4>{c.t('m_excluded_indicators')}</h4>" + html_table(head, rows, cls="compact"))
     if res.warnings:
         parts.append(f"<h4>{c.t('m_warnings')}</h4><ul>" + "".join(f"<li>{esc(w)}</li>" for w in res.warnings)
                      + "</ul>")
     # framework
     parts.append(f"<h3>{c.t('m_framework')}</h3>")
-    from openindex.report.tables import framework_name
-
     ft = fw.model.translations.get(lang)
     desc = (ft.description if ft is not None else "") or fw.model.description
     parts.append(_dl([(c.t("m_name"), esc(framework_name(fw, lang))
@@ -75,10 +81,10 @@ def methodology_section(data: ReportData) -> str:
     if desc:
         parts.append(f"<p>{esc(desc)}</p>")
     parts.append(f"<h4>{c.t('m_tree')}</h4><p class=\"rule\">{c.t('m_weights_rule')}</p>")
-    parts.append(f'<div class="table-wrap">{_weights_table(data)}</div>')
+    parts.append(f'<div class="table-wrap">{weights_table(data)}</div>')
     parts.append(f"<h4>{c.t('m_indicators')}</h4>")
-    head = [_th(c.t("indicator")), _th(c.t("m_unit")), _th(c.t("m_direction")), _th(c.t("m_type")),
-            _th(c.t("m_source")), _th(c.t("m_description"))]
+    head = [th_cell(c.t("indicator")), th_cell(c.t("m_unit")), th_cell(c.t("m_direction")), th_cell(c.t("m_type")),
+            th_cell(c.t("m_source")), th_cell(c.t("m_description"))]
     rows = []
     for code in fw.indicator_codes:
         ind = fw.indicators[code]
@@ -95,20 +101,20 @@ def methodology_section(data: ReportData) -> str:
                     f"<td>{esc(translated(fw, code, 'unit', lang))}</td><td>{direction}</td>"
                     f"<td>{c.t('m_type_' + ind.type)}</td><td>{esc(ind.source)}</td>"
                     f"<td>{'<br>'.join(esc(e) for e in extra)}</td></tr>")
-    parts.append(f'<div class="table-wrap">{_table(head, rows, cls="compact")}</div>')
+    parts.append(f'<div class="table-wrap">{html_table(head, rows, cls="compact")}</div>')
     # sources
     sources: dict[str, list[str]] = {}
     for code in fw.indicator_codes:
         sources.setdefault(fw.indicators[code].source or data.text("m_no_source"), []).append(code)
-    head = [_th(c.t("m_source")), _th(c.t("m_indicators"))]
+    head = [th_cell(c.t("m_source")), th_cell(c.t("m_indicators"))]
     rows = [f"<tr><th scope=\"row\">{esc(s)}</th><td>{esc(', '.join(data.labels[x] for x in codes))}</td></tr>"
             for s, codes in sources.items()]
-    parts.append(f"<h4>{c.t('m_sources')}</h4>" + _table(head, rows, cls="compact"))
+    parts.append(f"<h4>{c.t('m_sources')}</h4>" + html_table(head, rows, cls="compact"))
     # methods
     parts.append(f"<h3>{c.t('m_methods')}</h3><p>{c.t('m_methods_intro')}</p>")
-    head = [_th(c.t("m_step")), _th(c.t("m_method")), _th(c.t("m_params")), _th(c.t("m_applies"))]
+    head = [th_cell(c.t("m_step")), th_cell(c.t("m_method")), th_cell(c.t("m_params")), th_cell(c.t("m_applies"))]
     rows = []
-    for r in _rows(data.methods):
+    for r in frame_rows(data.methods):
         codes = list(r.codes)
         if not codes:
             applies = c.t("m_all")
@@ -118,10 +124,10 @@ def methodology_section(data: ReportData) -> str:
                        f"<details><summary>{c.t('m_n_items', n=len(codes))}</summary>{names}</details>")
         rows.append(f"<tr><th scope=\"row\">{esc(r.step)}</th><td><code>{esc(r.method)}</code></td>"
                     f"<td>{f'<code>{esc(r.params)}</code>' if r.params else DASH}</td><td>{applies}</td></tr>")
-    parts.append(f'<div class="table-wrap">{_table(head, rows, cls="compact")}</div>')
+    parts.append(f'<div class="table-wrap">{html_table(head, rows, cls="compact")}</div>')
     # peer groups
     if len(data.peer_groups):
-        head = [_th(c.t("peer_group")), _th(c.t("m_definition")), _th(c.t("m_groups"))]
+        head = [th_cell(c.t("peer_group")), th_cell(c.t("m_definition")), th_cell(c.t("m_groups"))]
         rows = []
         for gcode, part in data.peer_groups.groupby("code", sort=False):
             g = next(g for g in fw.model.peer_groups if g.code == gcode)
@@ -132,13 +138,13 @@ def methodology_section(data: ReportData) -> str:
             rows.append(f"<tr><th scope=\"row\">{esc(g.name or g.code)} <code>{esc(gcode)}</code>{used}</th>"
                         f"<td>{definition}</td><td>{esc(groups)}</td></tr>")
         parts.append(f"<h4>{c.t('m_peer_groups')}</h4><p class=\"rule\">{c.t('rule_peers')}</p>"
-                     + _table(head, rows, cls="compact"))
+                     + html_table(head, rows, cls="compact"))
     # uncertainty
     if data.intervals is not None and not c.no_ranks:
         parts.append(f"<h4>{c.t('m_uncertainty')}</h4><p>{c.t('m_uncertainty_text')} "
                      f"<code>{esc(data.intervals_source)}</code></p>")
     # reading rules
-    rules = [c.t("rule_standing"), c.t("rule_learn"), _rule_arrows(data), c.t("rule_comparability")]
+    rules = [c.t("rule_standing"), c.t("rule_learn"), arrow_rules(data), c.t("rule_comparability")]
     if not c.no_ranks:
         rules.insert(0, c.t("rule_ranks"))
     parts.append(f"<h3>{c.t('m_rules')}</h3><ul>" + "".join(f"<li>{r}</li>" for r in rules) + "</ul>")
@@ -158,7 +164,7 @@ def methodology_section(data: ReportData) -> str:
     return "".join(parts)
 
 
-def _peer_definition(c: _Ctx, g: Any) -> str:
+def _peer_definition(c: RenderContext, g: Any) -> str:
     attr = c.d.framework.attributes
 
     def name(a: str) -> str:

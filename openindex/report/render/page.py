@@ -6,21 +6,27 @@ from string import Template
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from plotly.offline import get_plotlyjs
 
+from openindex.i18n import framework_name
+from openindex.io import read_resource
+from openindex.report.figures import COMPARE_COLOURS
 from openindex.report.render.audit import audit_section
-from openindex.report.render.base import CSP, PLOTLY_CONFIG, _Ctx, esc, json_for_html, notice_banner
+from openindex.report.render.base import CSP, PLOTLY_CONFIG, RenderContext, esc, json_for_html, notice_banner
 from openindex.report.render.compare import compare_section
 from openindex.report.render.editions import editions_section
 from openindex.report.render.methodology import methodology_section
 from openindex.report.render.overview import overview_section
 from openindex.report.render.profile import profiles_section
+from openindex.report.tables import tree_order
+from openindex.version import __version__
 
 if TYPE_CHECKING:
-    from openindex.report.build import ReportData
+    from openindex.report.data import ReportData
 
 
 def _nav(data: ReportData) -> str:
-    c = _Ctx(data)
+    c = RenderContext(data)
     links = [("overview", "nav_overview"), ("profiles", "nav_profiles"), ("compare", "nav_compare"),
              ("editions", "nav_editions"), ("audit", "nav_audit"), ("methodology", "nav_methodology")]
     if not data.options.audit:
@@ -31,9 +37,6 @@ def _nav(data: ReportData) -> str:
 
 def _script_data(data: ReportData) -> dict[str, Any]:
     """What the page script needs: figures, the compare data, a few strings, the plotly config."""
-    from openindex.report.figures import COMPARE_COLOURS
-    from openindex.report.tables import tree_order
-
     fw = data.framework
     res = data.result
     codes = [(code, d) for code, d in tree_order(fw) if fw.level_of(code) >= data.area_level]
@@ -57,13 +60,7 @@ def _script_data(data: ReportData) -> dict[str, Any]:
 
 def render_report(data: ReportData) -> str:
     """The whole report as one HTML document (deterministic for identical input)."""
-    from plotly.offline import get_plotlyjs
-
-    from openindex.io import read_resource
-    from openindex.report.tables import framework_name
-    from openindex.version import __version__
-
-    c = _Ctx(data)
+    c = RenderContext(data)
     fw = data.framework
     title = data.options.title or framework_name(fw, data.options.lang)
     notice = str(data.meta.get("notice") or data.manifest.get("data", {}).get("notice", "") or "")

@@ -9,61 +9,66 @@ from collections.abc import Sequence
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+from plotly.offline import get_plotlyjs
+
+from openindex.i18n import translated
+from openindex.io import read_resource
 from openindex.report.render.base import (
     CSP,
     DASH,
     PLOTLY_CONFIG,
     Fmt,
-    _arrow,
-    _Ctx,
-    _isnan,
-    _records,
-    _rows,
-    _table,
-    _td,
-    _th,
-    _tree,
+    RenderContext,
     chart_block,
     esc,
+    frame_records,
+    frame_rows,
+    html_table,
+    is_missing,
     json_for_html,
     notice_banner,
+    td_cell,
+    th_cell,
+    tree_nodes,
+    trend_arrow,
 )
+from openindex.version import __version__
 
 if TYPE_CHECKING:
-    from openindex.report.build import ReportData
+    from openindex.report.data import ReportData
 
 
 def area_table(data: ReportData, unit: str) -> str:
     """A city's index, themes and areas: score, network and peer averages, ranks, standing."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
-    nodes = {r["code"]: r for r in _records(data.of_unit("nodes", unit)) if r["level"] >= data.area_level}
+    nodes = {r["code"]: r for r in frame_records(data.of_unit("nodes", unit)) if r["level"] >= data.area_level}
     peer = data.peer_group is not None
-    head = [_th(c.t("node")), _th(c.t("score"), num=True), _th(c.t("network_average"), num=True)]
+    head = [th_cell(c.t("node")), th_cell(c.t("score"), num=True), th_cell(c.t("network_average"), num=True)]
     if peer:
-        head.append(_th(c.t("peer_average"), num=True))
+        head.append(th_cell(c.t("peer_average"), num=True))
     if not c.no_ranks:
-        head.append(_th(c.t("rank"), num=True))
+        head.append(th_cell(c.t("rank"), num=True))
         if peer:
-            head.append(_th(c.t("peer_rank"), num=True))
-    head.append(_th(c.t("standing")))
+            head.append(th_cell(c.t("peer_rank"), num=True))
+    head.append(th_cell(c.t("standing")))
     rows = []
-    for code, depth in _tree(data, min_level=data.area_level):
+    for code, depth in tree_nodes(data, min_level=data.area_level):
         r = nodes[code]
-        cells = [_td(f.num(r["score"]), num=True), _td(f.num(r["mean"]), num=True)]
+        cells = [td_cell(f.num(r["score"]), num=True), td_cell(f.num(r["mean"]), num=True)]
         if peer:
-            cells.append(_td(f.num(r["peer_mean"]), num=True))
+            cells.append(td_cell(f.num(r["peer_mean"]), num=True))
         if not c.no_ranks:
-            cells.append(_td(f.rank(r["rank"], r["n"]), num=True))
+            cells.append(td_cell(f.rank(r["rank"], r["n"]), num=True))
             if peer:
-                cells.append(_td(f.rank(r["peer_rank"], r["peer_n"]), num=True))
-        cells.append(_td(_standing(c, r["standing"]) if r["level"] == data.area_level else ""))
+                cells.append(td_cell(f.rank(r["peer_rank"], r["peer_n"]), num=True))
+        cells.append(td_cell(_standing(c, r["standing"]) if r["level"] == data.area_level else ""))
         rows.append(f'<tr class="depth-{depth}"><th scope="row"><span class="indent">{c.node(code)}</span></th>'
                     + "".join(cells) + "</tr>")
-    return _table(head, rows, cls="compact tree")
+    return html_table(head, rows, cls="compact tree")
 
 
-def _standing(c: _Ctx, standing: Any) -> str:
+def _standing(c: RenderContext, standing: Any) -> str:
     if standing == "strength":
         return f'<span class="tag strength">{c.t("strength")}</span>'
     if standing == "weakness":
@@ -73,24 +78,22 @@ def _standing(c: _Ctx, standing: Any) -> str:
 
 def indicator_table(data: ReportData, unit: str) -> str:
     """A city's indicators grouped by area: value with unit (or answer), score, averages, rank, flags."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
     fw = data.framework
     lang = data.options.lang
-    from openindex.report.tables import translated
-
     rows_of = data.of_unit("indicators", unit)
     peer = data.peer_group is not None
-    head = [_th(c.t("indicator")), _th(c.t("value")), _th(c.t("score"), num=True),
-            _th(c.t("network_average"), num=True)]
+    head = [th_cell(c.t("indicator")), th_cell(c.t("value")), th_cell(c.t("score"), num=True),
+            th_cell(c.t("network_average"), num=True)]
     if peer:
-        head.append(_th(c.t("peer_average"), num=True))
+        head.append(th_cell(c.t("peer_average"), num=True))
     if not c.no_ranks:
-        head.append(_th(c.t("rank"), num=True))
-    head += [_th(c.t("standing")), _th(c.t("flags"))]
+        head.append(th_cell(c.t("rank"), num=True))
+    head += [th_cell(c.t("standing")), th_cell(c.t("flags"))]
     width = len(head)
     by_area: dict[str, list[dict[str, Any]]] = {}
-    for r in _records(rows_of):
+    for r in frame_records(rows_of):
         by_area.setdefault(str(r["area"]), []).append(r)
     bodies = []
     for area in [a for a in fw.levels[1] if a in by_area]:
@@ -101,20 +104,20 @@ def indicator_table(data: ReportData, unit: str) -> str:
             unit_html = f' <span class="unit">{esc(unit_text)}</span>' if unit_text else ""
             if r["answer"]:
                 value = esc(r["answer"])
-            elif not _isnan(r["value"]):
+            elif not is_missing(r["value"]):
                 value = f.raw(r["value"]) + unit_html
-            elif not _isnan(r["imputed_value"]):
+            elif not is_missing(r["imputed_value"]):
                 value = f'<span class="imputed">{f.raw(r["imputed_value"])}</span>{unit_html}'
             else:
                 value = f.na
             flags = " ".join(f'<span class="tag flag-{fl}">{c.t("flag_" + fl)}</span>'
                              for fl in str(r["flags"]).split())
-            cells = [_td(value), _td(f.num(r["score"]), num=True), _td(f.num(r["mean"]), num=True)]
+            cells = [td_cell(value), td_cell(f.num(r["score"]), num=True), td_cell(f.num(r["mean"]), num=True)]
             if peer:
-                cells.append(_td(f.num(r["peer_mean"]), num=True))
+                cells.append(td_cell(f.num(r["peer_mean"]), num=True))
             if not c.no_ranks:
-                cells.append(_td(f.rank(r["rank"], r["n"]), num=True))
-            cells += [_td(_standing(c, r["standing"])), _td(flags)]
+                cells.append(td_cell(f.rank(r["rank"], r["n"]), num=True))
+            cells += [td_cell(_standing(c, r["standing"])), td_cell(flags)]
             rows.append(f'<tr><th scope="row">{c.node(code)}</th>' + "".join(cells) + "</tr>")
         bodies.append("<tbody>" + "".join(rows) + "</tbody>")
     th = "".join(head)
@@ -123,8 +126,8 @@ def indicator_table(data: ReportData, unit: str) -> str:
 
 def standing_lists(data: ReportData, unit: str) -> str:
     """A city's strengths and weaknesses (areas, then indicators), by the stated quartile rule."""
-    c = _Ctx(data)
-    nodes = [r for r in _records(data.of_unit("nodes", unit)) if r["level"] <= data.area_level and r["standing"]]
+    c = RenderContext(data)
+    nodes = [r for r in frame_records(data.of_unit("nodes", unit)) if r["level"] <= data.area_level and r["standing"]]
     out = ['<div class="sw">']
     for kind in ("strength", "weakness"):
         sign = 1 if kind == "weakness" else -1  # strongest strengths and weakest weaknesses first, areas first
@@ -140,50 +143,50 @@ def standing_lists(data: ReportData, unit: str) -> str:
 
 def change_table(data: ReportData, unit: str) -> str:
     """A city's change since its previous edition: index, themes and areas; arrows by the stated rule."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
-    ch = {r["code"]: r for r in _records(data.of_unit("changes", unit))}
+    ch = {r["code"]: r for r in frame_records(data.of_unit("changes", unit))}
     if not ch:
         return f'<p class="none">{c.t("no_previous")}</p>'
     prev = int(max(r["prev_edition"] for r in ch.values()))
-    head = [_th(c.t("node")), _th(esc(str(prev)), num=True), _th(esc(str(data.result.edition)), num=True),
-            _th(c.t("change"), num=True)]
+    head = [th_cell(c.t("node")), th_cell(esc(str(prev)), num=True), th_cell(esc(str(data.result.edition)), num=True),
+            th_cell(c.t("change"), num=True)]
     rows = []
-    for code, depth in _tree(data, min_level=data.area_level):
+    for code, depth in tree_nodes(data, min_level=data.area_level):
         if code not in ch:
             continue
         r = ch[code]
+        change = f.num(r["d_score"], 1, sign=True) + " " + trend_arrow(c, int(r["score_arrow"]))
         rows.append(f'<tr class="depth-{depth}"><th scope="row"><span class="indent">{c.node(code)}</span></th>'
-                    f"{_td(f.num(r['prev_score']), num=True)}{_td(f.num(r['score']), num=True)}"
-                    f"{_td(f.num(r['d_score'], 1, sign=True) + ' ' + _arrow(c, int(r['score_arrow'])), num=True)}"
-                    "</tr>")
-    out = _table(head, rows, cls="compact tree")
+                    f"{td_cell(f.num(r['prev_score']), num=True)}{td_cell(f.num(r['score']), num=True)}"
+                    f"{td_cell(change, num=True)}</tr>")
+    out = html_table(head, rows, cls="compact tree")
     root = data.framework.root
     if not c.no_ranks and root in ch:
         r = ch[root]
         text = c.t("rank_change", prev=f.rank(r["prev_rank"]), now=f.rank(r["rank"]), edition=prev)
-        out = f'<p class="rank-change">{text} {_arrow(c, int(r["rank_arrow"]))}</p>' + out
+        out = f'<p class="rank-change">{text} {trend_arrow(c, int(r["rank_arrow"]))}</p>' + out
     return out
 
 
 def learn_table(data: ReportData, unit: str) -> str:
     """Cities to learn from in a city's weakest areas."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
     rows_of = data.of_unit("learn", unit)
     if rows_of.empty:
         return f'<p class="none">{c.t("none_found")}</p>'
-    head = [_th(c.t("weak_area")), _th(c.t("gap_to_average"), num=True), _th(c.t("learn_from"))]
+    head = [th_cell(c.t("weak_area")), th_cell(c.t("gap_to_average"), num=True), th_cell(c.t("learn_from"))]
     by_area: dict[str, list[dict[str, Any]]] = {}
-    for r in _records(rows_of):
+    for r in frame_records(rows_of):
         by_area.setdefault(str(r["area"]), []).append(r)
     rows = []
     for area, part in by_area.items():
         cities = ", ".join(f"{c.city_link(str(r['other']))} ({f.num(r['other_score'])}"
                            + (f", {c.t('peer')}" if r["scope"] == "peer" else "") + ")" for r in part)
         rows.append(f'<tr><th scope="row">{c.node(area)}</th>'
-                    f"{_td(f.num(part[0]['gap'], 1, sign=True), num=True)}<td>{cities}</td></tr>")
-    return _table(head, rows, cls="compact")
+                    f"{td_cell(f.num(part[0]['gap'], 1, sign=True), num=True)}<td>{cities}</td></tr>")
+    return html_table(head, rows, cls="compact")
 
 
 def _facts(data: ReportData, unit: str) -> str:
@@ -195,7 +198,7 @@ def _facts(data: ReportData, unit: str) -> str:
     f = Fmt(data.options.lang)
     items = []
     for code, attr in fw.attributes.items():
-        if code not in row or _isnan(row[code]) or row[code] == "":
+        if code not in row or is_missing(row[code]) or row[code] == "":
             continue
         value = f.raw(row[code]) if attr.kind == "numeric" else str(row[code])
         if attr.kind == "numeric" and float(row[code]).is_integer() and abs(float(row[code])) >= 1000:
@@ -209,7 +212,7 @@ def profile(data: ReportData, i: int, *, hidden: bool = True) -> str:
     """The profile of the ``i``-th unit: key figures, area chart and table, strengths and weaknesses,
     change since the previous edition, cities to learn from, indicator table (``hidden`` until the
     page script shows it, unless ``hidden=False``)."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     f = c.fmt
     fw = data.framework
     unit = data.result.units[i]
@@ -223,11 +226,11 @@ def profile(data: ReportData, i: int, *, hidden: bool = True) -> str:
             r = data.intervals.set_index("unit").loc[unit]
             kpis.insert(2, (c.t("rank_interval"), f"{f.num(r['p05'], 0)}{DASH}{f.num(r['p95'], 0)}"))
             kpis.insert(3, (c.t("median_rank"), f.num(r["median_rank"], 1)))
-    if data.peer_group is not None and not _isnan(idx["peer_mean"]):
+    if data.peer_group is not None and not is_missing(idx["peer_mean"]):
         kpis.append((c.t("peer_average_of", group=idx["peer_label"]), f.num(idx["peer_mean"])))
     kpi_html = "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in kpis)
     groups = []
-    for r in _rows(data.of_unit("peer_index", unit)):
+    for r in frame_rows(data.of_unit("peer_index", unit)):
         gname = next((g.name or g.code for g in fw.model.peer_groups if g.code == r.peer_group), r.peer_group)
         if not r.group:
             continue
@@ -263,7 +266,7 @@ def profile(data: ReportData, i: int, *, hidden: bool = True) -> str:
 
 def profiles_section(data: ReportData) -> str:
     """The city selector and every profile (one shown at a time by the page script)."""
-    c = _Ctx(data)
+    c = RenderContext(data)
     order = sorted(range(len(data.result.units)), key=lambda i: str(c.unit_names[data.result.units[i]]).casefold())
     options = "".join(f'<option value="{esc(data.anchors[i])}">{esc(c.unit_names[data.result.units[i]])}</option>'
                       for i in order)
@@ -285,12 +288,7 @@ def profile_page(data: ReportData, i: int, *, title: str, subtitle: str = "", be
     ready HTML sections placed around the profile; ``figures`` are extra plotly figures
     (id -> figure) for ``chart_block`` containers in those sections.
     """
-    from plotly.offline import get_plotlyjs
-
-    from openindex.io import read_resource
-    from openindex.version import __version__
-
-    c = _Ctx(data)
+    c = RenderContext(data)
     notice = str(data.meta.get("notice") or data.manifest.get("data", {}).get("notice", "") or "")
     figs = {f"profile-{i}": data.figures[f"profile-{i}"], **(figures or {})}
     body = "".join([

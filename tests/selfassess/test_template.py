@@ -1,46 +1,28 @@
-"""The questionnaire workbook: sheets, real data validations, protection, determinism, reading back."""
+"""The questionnaire template: sheets, real data validations, protection, determinism, languages."""
 
 from __future__ import annotations
-
-import math
-import os
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 import yaml
 
 from openindex.cli import main
+from openindex.i18n import answer_labels
 from openindex.io import load_workbook, save_workbook, sha256_file
 from openindex.model.framework import parse_framework
-from openindex.selfassess.workbook import (
+from openindex.selfassess.template import (
     FIRST_ROW,
     INLINE_LIMIT,
     LISTS,
     META,
-    answer_labels,
     plausible_range,
-    read_filled,
     sheet_names,
     template_workbook,
 )
 
-from tests.conftest import ICC_FILES, OPEN_FILES, TINY_YAML
+from tests.conftest import OPEN_FILES, TINY_YAML
 
-ICC, OPEN = ICC_FILES, OPEN_FILES
-
-
-@pytest.fixture(scope="module")
-def saved(icc, opencities, tmp_path_factory):
-    """Templates saved and opened again: (framework, network, openpyxl workbook) per name."""
-    out = {}
-    folder = tmp_path_factory.mktemp("templates")
-    for name, (fw, ds, _), kwargs in [("icc", icc, {}), ("open", opencities, {"network": opencities[1]}),
-                                   ("open_avl", opencities, {"network": opencities[1], "unit": "AVL"})]:
-        path = save_workbook(folder / f"{name}.xlsx", template_workbook(fw, **kwargs))
-        out[name] = (fw, ds, load_workbook(path), path)
-    return out
+OPEN = OPEN_FILES
 
 
 def _items(wb, fw):
@@ -197,34 +179,8 @@ def test_every_text_goes_through_excel_safe(tiny_dict, tmp_path) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# Prefill, languages, reading back
+# Languages, the command, attributes
 # --------------------------------------------------------------------------------------
-
-
-def test_prefilled_template_reads_back_as_the_unit_data(saved, opencities) -> None:
-    fw, ds, wb, path = saved["open_avl"]
-    data = ds.for_edition()
-    i = data.unit_codes.index("AVL")
-    filled = read_filled(wb, fw, file=str(path))
-    assert not filled.errors and filled.unit == "AVL" and filled.name == data.unit_names[i]
-    row = filled.table.frame.iloc[0]
-    for j, code in enumerate(fw.indicator_codes):
-        if fw.indicators[code].type == "questionnaire":
-            assert row[code] == data.answers[code].iat[i]
-        elif math.isnan(data.values[i, j]):
-            assert row[code] == ""
-        else:
-            assert row[code] == data.values[i, j]
-    assert row["population"] == data.units["population"].iat[i]
-    assert row["region"] == data.units["region"].iat[i]
-
-
-def test_blank_template_reads_back_with_nothing_answered(saved) -> None:
-    fw, _, wb, _ = saved["icc"]
-    filled = read_filled(wb, fw)
-    assert not filled.errors
-    assert not filled.items["answered"].any()
-    assert filled.unit == "SELF"
 
 
 @pytest.mark.parametrize(("lang", "answer", "city"), [("fr", "Réponse", "Ville"), ("de", "Antwort", "Stadt")])
@@ -233,7 +189,6 @@ def test_languages(icc, lang, answer, city, tmp_path) -> None:
     wb = load_workbook(save_workbook(tmp_path / "t.xlsx", template_workbook(fw, lang=lang)))
     assert wb.sheetnames[1] == city
     assert wb[wb.sheetnames[2]]["E4"].value == answer
-    assert read_filled(wb, fw).lang == lang
 
 
 def test_template_command(tmp_path, capsys) -> None:
@@ -257,35 +212,3 @@ def test_tiny_framework_round_trip(tiny_dict, tmp_path) -> None:
     dv = _validation_of(city, f"C{keys['population']}")
     assert dv.type == "decimal"
     assert yaml.safe_load(TINY_YAML)["name"] in wb[sheet_names(fw)["_instructions"]]["A1"].value
-
-
-# --------------------------------------------------------------------------------------
-# LibreOffice (Debian's): the workbook converts to PDF, and a LibreOffice-saved copy reads back
-# --------------------------------------------------------------------------------------
-
-SOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
-
-
-@pytest.mark.libreoffice
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed (`make test` installs Debian's "
-                    "libreoffice-calc-nogui as root; or: apt-get install libreoffice-calc-nogui)")
-def test_libreoffice_converts_the_workbook(saved, tmp_path) -> None:
-    """~5-20 s: `libreoffice --headless --convert-to pdf` and a round trip through LibreOffice's own xlsx."""
-    fw, _, _, path = saved["open_avl"]
-    env = {**os.environ, "HOME": str(tmp_path)}
-    profile = f"-env:UserInstallation=file://{tmp_path / 'profile'}"
-    for target in ("pdf", "xlsx:Calc Office Open XML"):
-        out = tmp_path / target.split(":")[0]
-        run = subprocess.run([SOFFICE, profile, "--headless", "--convert-to", target, "--outdir", str(out),
-                              str(path)], capture_output=True, text=True, timeout=180, env=env)
-        assert run.returncode == 0, run.stderr
-        produced = out / (path.stem + "." + target.split(":")[0])
-        assert produced.exists() and produced.stat().st_size > 1000, run.stdout + run.stderr
-    pdf = (tmp_path / "pdf" / (path.stem + ".pdf")).read_bytes()
-    assert pdf.startswith(b"%PDF")
-    again = load_workbook(tmp_path / "xlsx" / path.name)  # as LibreOffice saved it
-    filled = read_filled(again, fw)
-    assert not filled.errors, [str(p) for p in filled.errors]
-    assert filled.unit == "AVL"
-    ws = again[sheet_names(fw)[fw.levels[1][0]]]
-    assert {dv.type for dv in ws.data_validations.dataValidation} == {"decimal"}
