@@ -15,7 +15,7 @@ import numpy as np
 from _data import demo
 
 import openindex as oi
-from openindex.analysis.whatif import _Search, apply_changes, change_set, gains, network_scenario
+from openindex.analysis.whatif import ChangeSearch, apply_changes, change_set, gains, network_scenario
 from openindex.engine import build, score_against
 from openindex.io import save_workbook
 from openindex.selfassess.template import template_workbook
@@ -66,7 +66,7 @@ def _exact_throughput():
     from openindex.analysis.whatif import _state_chunks
 
     _, _, net, unit = _network("demo")
-    search = _Search(network_scenario(net, unit), "next-rank")
+    search = ChangeSearch(network_scenario(net, unit), "next-rank")
     caps = [int(search.caps[j]) for j in search.items]
     states = np.concatenate(list(_state_chunks(caps, 3, 25_000)))[:20_000]
     assert len(states) == 20_000

@@ -14,9 +14,9 @@ them is used. ``_EXPORTS`` maps each public name to the module defining it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from openindex.lazy import lazy_exports
 from openindex.version import __version__
 
 if TYPE_CHECKING:
@@ -46,9 +46,7 @@ if TYPE_CHECKING:
     )
     from openindex.data.dataset import Dataset
     from openindex.data.validate import load_dataset, read_dataset
-    from openindex.engine import BuildPlan, plan, rebuild
-    from openindex.engine import build, score_against
-    from openindex.engine.result import Result
+    from openindex.engine import BuildPlan, Result, build, plan, rebuild, score_against
     from openindex.errors import DataError, FrameworkError, InputError, MethodError, OpenIndexError, Problem
     from openindex.io import read_framework, read_table
     from openindex.model.framework import Framework, parse_framework, with_settings
@@ -80,7 +78,7 @@ _EXPORTS: dict[str, str] = {
     # engine
     "build": "openindex.engine",
     "score_against": "openindex.engine",
-    "Result": "openindex.engine.result",
+    "Result": "openindex.engine",
     "rebuild": "openindex.engine",
     "plan": "openindex.engine",
     "BuildPlan": "openindex.engine",
@@ -122,15 +120,4 @@ __all__ = [  # "__version__" and the names of _EXPORTS (tests/test_init.py check
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first access (PEP 562) and cache it in the package namespace."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'openindex' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports("openindex", _EXPORTS, globals())

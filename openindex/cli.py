@@ -1,7 +1,15 @@
-"""The ``openindex`` command line: a thin layer over the public API.
+"""The ``openindex`` command line: parse the arguments, call a workflow, print, set the exit code.
 
-Exit codes: 0 success; 2 bad input (every problem printed, no traceback);
-1 an unexpected internal error (traceback only with ``--debug``).
+Every command's work (read -> build or analyse -> write, manifests included) is a function of
+:mod:`openindex.workflows` returning a record of what it did; a command here only checks its
+flags, calls it and prints the record. Commands import their workflow inside the function
+(the only lazy imports of the package), so ``openindex --help``, ``openindex COMMAND --help``
+and ``openindex methods`` load neither pandas, scipy nor plotly.
+
+Exit codes: 0 success; 2 bad input (every problem printed, no traceback), a flag argparse
+refuses, or no command; 1 an unexpected internal error (traceback only with ``--debug``);
+141 the reader of the output went away (``openindex ... | head``: no message, as a Unix tool
+killed by SIGPIPE).
 """
 
 from __future__ import annotations
@@ -13,10 +21,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from openindex.errors import InputError, OpenIndexError
+from openindex.errors import InputError, OpenIndexError, OutputError
 from openindex.version import __version__
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_PIPE = 0, 1, 2, 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--data", help="data file (.csv, .xlsx, .parquet; wide or long layout)")
     v.add_argument("--sheet", help="Excel sheet holding the data (default: the only sheet, or 'data')")
     v.add_argument("--problems", metavar="FILE.csv", help="also write every problem found to this CSV file")
+    v.add_argument("--lang", metavar="LANG", help="also list every text of the framework (names, questions, answer "
+                   "labels...) that has no translation into this language, with its line")
 
     s = sub.add_parser("schema", help="write the JSON schema of framework files (editor completion)")
     s.add_argument("--out", default="indicators/framework.schema.json", help="default: %(default)s")
@@ -61,14 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("framework", help="framework YAML file")
     rp.add_argument("data", help="data file (.csv, .xlsx, .parquet; wide or long layout)")
     rp.add_argument("--out", required=True, help="output folder")
-    rp.add_argument("--uncertainty", metavar="DIR", help="output folder of `openindex uncertainty` (its "
-                    "rank_intervals.csv): show median ranks and 90%% rank intervals")
+    rp.add_argument("--uncertainty", metavar="DIR", help="output folder of `openindex uncertainty`: show median "
+                    "ranks and 90%% rank intervals, and a Robustness tab with what the run computed")
+    rp.add_argument("--external", metavar="FILE", help="outside variables for the audit tab (CSV or Excel: the unit "
+                    "code column, then one numeric column per variable), as `openindex audit --external`")
     rp.add_argument("--no-ranks", action="store_true", help="hide every rank: a profile report without league "
                     "table (OPENCities style)")
     rp.add_argument("--peer-group", metavar="CODE", help="peer-group definition of the framework to compare with "
                     "(default: the first one defined; '' for none)")
     rp.add_argument("--title", help="title of the report (default: the framework's name)")
-    rp.add_argument("--lang", default="en", help="language of the report: en, fr or de (default: %(default)s)")
+    rp.add_argument("--lang", default="en", help="language of the report: en, fr, de, it or es (default: %(default)s)")
     rp.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                     help="override a framework setting by its YAML path (repeatable; VALUE is read as YAML)")
     rp.add_argument("--edition", type=int, help="edition to report on (default: the latest); earlier editions "
@@ -92,8 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting of the nominal build by its YAML path (repeatable; VALUE is read as YAML)")
     u.add_argument("--keep-replications", action="store_true",
-                   help="also write every replication's scores and ranks (every aggregate level) to "
-                        "replications.parquet")
+                   help="also write replications.parquet: every replication's factor values beside each "
+                        "city's scores and ranks (every aggregate level)")
     u.add_argument("--edition", type=int, help="edition to build (default: the latest)")
     u.add_argument("--sheet", help="Excel sheet holding the data")
     u.add_argument("--top", type=int, default=10, help="rows of the ranking to print (default: %(default)s)")
@@ -113,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--edition", type=int, help="edition to build (default: the latest)")
     a.add_argument("--sheet", help="Excel sheet holding the data")
     a.add_argument("--top", type=int, default=5, help="findings to print (default: %(default)s)")
+    a.add_argument("--external", metavar="FILE", help="outside variables (CSV or Excel: the unit code column, then "
+                   "one numeric column per variable): correlate the index and every node with them, with 95%% "
+                   "intervals and partial correlations controlling for log population, into external.csv")
     _self_assessment_parsers(sub)
     return p
 
@@ -123,7 +138,7 @@ def _self_assessment_parsers(sub: Any) -> None:
                        "workbook (dropdowns, number checks, protected layout)")
     t.add_argument("framework", help="framework YAML file")
     t.add_argument("--out", required=True, metavar="FILE.xlsx", help="workbook to write")
-    t.add_argument("--lang", default="en", help="language of the workbook: en, fr or de (default: %(default)s)")
+    t.add_argument("--lang", default="en", help="language of the workbook: en, fr, de, it or es (default: %(default)s)")
     t.add_argument("--unit", metavar="CODE", help="the city's code; with --network, its current values and "
                    "answers are filled in")
     t.add_argument("--network", metavar="DATA", help="the network's data file: plausible ranges of the numbers, "
@@ -139,7 +154,7 @@ def _self_assessment_parsers(sub: Any) -> None:
     s.add_argument("--out", required=True, help="output folder")
     s.add_argument("--unit", metavar="CODE", help="the city's code (default: the one in the workbook)")
     s.add_argument("--name", help="the city's name (default: the one in the workbook)")
-    s.add_argument("--lang", help="language of the profile: en, fr or de (default: the workbook's)")
+    s.add_argument("--lang", help="language of the profile: en, fr, de, it or es (default: the workbook's)")
     s.add_argument("--peer-group", metavar="CODE", help="peer-group definition to compare with (default: the "
                    "framework's first; '' for none)")
     s.add_argument("--limit", type=int, default=20_000, help="largest number of sets the exact what-if search may "
@@ -162,7 +177,7 @@ def _self_assessment_parsers(sub: Any) -> None:
                    "'' for none)")
     w.add_argument("--limit", type=int, default=20_000, help="largest number of sets the exact search may check "
                    "(default: %(default)s); beyond it the greedy result is reported as such")
-    w.add_argument("--lang", default="en", help="language of profile.html: en, fr or de (default: %(default)s)")
+    w.add_argument("--lang", default="en", help="language of profile.html: en, fr, de, it or es (default: %(default)s)")
     w.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="override a framework setting by its YAML path (repeatable; VALUE is read as YAML)")
     w.add_argument("--edition", type=int, help="edition to build (default: the latest)")
@@ -173,12 +188,22 @@ def _self_assessment_parsers(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``openindex`` console script."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a flag argparse refused (it printed why)
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     if args.command is None:
-        parser.print_help()
+        parser.print_help(sys.stderr)
+        print("\nerror: name a command, e.g. `openindex run FRAMEWORK DATA --out FOLDER`; `openindex COMMAND "
+              "--help` shows its options", file=sys.stderr)
         return EXIT_INPUT
     try:
-        return int(COMMANDS[args.command](args) or EXIT_OK)
+        code = int(COMMANDS[args.command](args) or EXIT_OK)
+        sys.stdout.flush()  # a reader gone away (`| head`) is noticed here, not at exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PIPE
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         _export_problems(args, exc)
@@ -198,13 +223,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _quiet_stdout() -> None:
+    """Send what is left of standard output nowhere (its reader went away), so exiting prints no error."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _export_problems(args: argparse.Namespace, exc: InputError) -> None:
     target = getattr(args, "problems", None)
-    if target:
+    if target and not isinstance(exc, OutputError):
         from openindex.workflows.inputs import write_problems
 
-        write_problems(target, exc.problems)
+        try:
+            write_problems(target, exc.problems)
+        except OpenIndexError as write_exc:
+            print(f"error: {write_exc}", file=sys.stderr)
+            return
         print(f"problems written to {target}", file=sys.stderr)
+
+
+def _at_least(*checks: tuple[str, int | None, int]) -> None:
+    """Each ``(flag, value, least)``: a whole-number flag given below its least value is refused."""
+    for flag, value, least in checks:
+        if value is not None and value < least:
+            raise OpenIndexError(f"{flag} must be at least {least}; got {value}")
 
 
 # ---- arguments shared by several commands ----------------------------------------------
@@ -238,7 +285,10 @@ def _check_lang(lang: str | None) -> None:
     from openindex.i18n import LANGUAGES
 
     if lang is not None and lang not in LANGUAGES:
-        raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{lang}'")
+        from openindex.methods.registry import did_you_mean
+
+        raise OpenIndexError(f"--lang must be one of {', '.join(LANGUAGES)}; got '{lang}'."
+                             + did_you_mean(lang, LANGUAGES))
 
 
 def _print_notice(notice: str) -> None:
@@ -248,6 +298,32 @@ def _print_notice(notice: str) -> None:
 
 def _print_outputs(out: str, paths: Iterable[Path]) -> None:
     print(f"\noutputs in {out}/: " + ", ".join(p.name for p in paths))
+
+
+def _print_untranslated(framework: Any, lang: str, path: str, *, listing: bool = False) -> None:
+    """How many texts of ``framework`` have no ``lang`` translation (and, with ``listing``, each one with its line)."""
+    from openindex.i18n import LANGUAGES, SOURCE_LANGUAGE, untranslated
+
+    if lang == SOURCE_LANGUAGE:
+        if listing:
+            print(f"translations: none needed, the texts of the framework are written in '{lang}'")
+        return
+    missing = untranslated(framework, lang)
+    if not missing:
+        print(f"translations into '{lang}': complete (every text of the framework has one)")
+    else:
+        print(f"translations into '{lang}': {len(missing)} text{'s' * (len(missing) != 1)} of the framework "
+              "without one (shown as written)" + (":" if listing else f"; `openindex validate {path} --lang "
+                                                                         f"{lang}` lists them"))
+    if listing:
+        for p in missing:
+            print(f'  {p.location}: "{p.value}"')
+        if missing:
+            print(f"add each under the `translations: {{{lang}: ...}}` key of its entry, e.g. translations: {{{lang}: "
+                  "{name: ..., question: ..., options: {code: ...}}} (see indicators/opencities.yaml)")
+        if lang not in LANGUAGES:
+            print(f"note: the interface (headings, instructions) has no '{lang}' strings; it has "
+                  f"{', '.join(LANGUAGES)}")
 
 
 # ---- commands ------------------------------------------------------------------------
@@ -268,12 +344,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for line in data.coverage:
             print(f"  {line}")
     print("valid")
+    if args.lang is not None:
+        _print_untranslated(fw, args.lang, args.framework, listing=True)
     return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from openindex.workflows.index import run
 
+    _at_least(("--top", args.top, 0))
     outcome = run(args.framework, args.data, args.out, settings=_settings(args), edition=args.edition,
                   sheet=args.sheet, with_report=not args.no_report)
     _print_run(outcome, args.top)
@@ -316,26 +395,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     options = ReportOptions(title=args.title or "", lang=args.lang, no_ranks=args.no_ranks,
                             peer_group=args.peer_group)
     outcome = report(args.framework, args.data, args.out, settings=_settings(args), options=options,
-                     uncertainty=args.uncertainty, edition=args.edition, sheet=args.sheet)
+                     uncertainty=args.uncertainty, edition=args.edition, sheet=args.sheet, external=args.external)
     result = outcome.result
     _print_notice(outcome.notice)
     print(f"{result.framework.name}: report on edition {result.edition}, {result.dataset.n_units} units"
           + (", without ranks" if options.no_ranks else "") + (f", language {options.lang}"))
     for path, size in outcome.files:
         print(f"  {path} ({size / 1e6:.1f} MB)")
+    _print_untranslated(result.framework, options.lang, args.framework)
     return EXIT_OK
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from openindex.workflows.analysis import audit
 
+    _at_least(("--top", args.top, 0))
     outcome = audit(args.framework, args.data, args.out, settings=_settings(args), stage=args.stage,
-                    edition=args.edition, sheet=args.sheet)
+                    edition=args.edition, sheet=args.sheet, external=args.external)
     result = outcome.result
     _print_notice(outcome.notice)
     print(f"{result.framework.name}: audit of edition {result.edition} ({result.dataset.n_units} units, "
           f"stage {outcome.stage})")
-    print(outcome.audit.summary(args.top))
+    for note in outcome.notes:
+        print(f"NOTE: {note}")
+    print(outcome.summary(args.top))
     _print_outputs(args.out, outcome.paths)
     return EXIT_OK
 
@@ -343,10 +426,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_uncertainty(args: argparse.Namespace) -> int:
     from openindex.workflows.analysis import uncertainty
 
-    for flag, value, least in (("--runs", args.runs, 1), ("--sobol", args.sobol, 2), ("--workers", args.workers, 1),
-                               ("--chunk-size", args.chunk_size, 1), ("--top", args.top, 0)):
-        if value is not None and value < least:
-            raise OpenIndexError(f"{flag} must be at least {least}; got {value}")
+    _at_least(("--runs", args.runs, 1), ("--sobol", args.sobol, 2), ("--workers", args.workers, 1),
+              ("--chunk-size", args.chunk_size, 1), ("--top", args.top, 0), ("--seed", args.seed, 0))
     outcome = uncertainty(args.framework, args.data, args.out, settings=_settings(args), runs=args.runs,
                           seed=args.seed, factors=args.factors, sobol=args.sobol, workers=args.workers,
                           chunk_size=args.chunk_size, keep_replications=args.keep_replications,
@@ -441,6 +522,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     print(f"{made.path}: questionnaire of {fw.name} ({made.lang}): {len(fw.levels[1])} area sheets, "
           f"{made.questions} questions (dropdown lists), {made.statistics} statistics (number checks)"
           + (f"; prefilled with the values of {made.unit}" if made.unit else ""))
+    _print_untranslated(fw, made.lang, args.framework)
     return EXIT_OK
 
 
@@ -486,6 +568,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     from openindex.workflows.city import whatif
 
     _check_lang(args.lang)
+    _at_least(("--top", args.top, 0))
     found = whatif(args.framework, args.data, args.unit, args.out, settings=_settings(args), target=args.target,
                    peer_group=args.peer_group, limit=args.limit, lang=args.lang, edition=args.edition,
                    sheet=args.sheet)
@@ -495,6 +578,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
                                                 f"({found.peer_label})" if found.peer_label else ""))
     g = found.gains
     print(f"largest gains from one change (of {len(g)} moves, each a rebuild of the index):")
+    r: Any
     for r in g.head(args.top).itertuples():
         to = r.to_answer or f"{r.to_value:g}"
         print(f"  {r.code:<32} {r.move:<9} -> {to:<16} {r.gain:+8.3f} (score {r.score:.2f}, rank {int(r.rank)})")

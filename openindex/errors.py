@@ -8,6 +8,11 @@ Each problem carries a stable reason code (:class:`ProblemCode`, listed with wha
 in ``docs/problem-codes.md``), so that programs sort and filter problems by kind and
 never by message text.
 
+The rules for putting user text into messages and tables live here too, since every layer
+needs them: :func:`quote_value` (at most :data:`QUOTE_LIMIT` characters, control characters
+escaped) and :func:`formula_safe` / :func:`formula_restored` (no cell of a CSV output runs as a
+spreadsheet formula).
+
 This module imports nothing else from the package.
 """
 
@@ -15,21 +20,29 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "OpenIndexError",
     "InputError",
     "FrameworkError",
     "DataError",
+    "OutputError",
     "MethodError",
     "DegenerateInputError",
     "ProblemCode",
     "Problem",
     "problems_to_csv",
     "format_problems",
+    "QUOTE_LIMIT",
+    "quote_value",
+    "FORMULA_PREFIXES",
+    "formula_safe",
+    "formula_restored",
 ]
 
 
@@ -73,6 +86,24 @@ class ProblemCode(StrEnum):
     DUPLICATE_COLUMN = "duplicate_column"
     #: a row has more cells than the header
     ROW_TOO_LONG = "row_too_long"
+    #: a quoted CSV cell is never closed, or a quote inside a quoted cell is not doubled
+    BAD_QUOTE = "bad_quote"
+    #: the file is larger than openindex reads (a YAML file over its size limit)
+    FILE_TOO_LARGE = "file_too_large"
+    #: a YAML file nests too deep, or uses too many aliases, or expands beyond the node limit
+    YAML_TOO_COMPLEX = "yaml_too_complex"
+    #: a YAML mapping key is itself a list or a mapping (``? [a, b]``)
+    COMPLEX_KEY = "complex_key"
+    #: text holds a NUL or another control character (an escape character, a form feed...)
+    CONTROL_CHARACTER = "control_character"
+    #: a number written in a syntax only some programs read (``1_5``, ``1:30``, non-ASCII digits)
+    NUMBER_SYNTAX = "number_syntax"
+    #: the workbook is encrypted with a password
+    ENCRYPTED_FILE = "encrypted_file"
+    #: an Excel cell holds a formula whose value was never stored (read as empty otherwise)
+    FORMULA_WITHOUT_VALUE = "formula_without_value"
+    #: a text is longer than openindex carries into its outputs (see the limits)
+    TEXT_TOO_LONG = "text_too_long"
     # ---- framework and settings files ----
     #: a required key is missing
     MISSING_KEY = "missing_key"
@@ -94,7 +125,7 @@ class ProblemCode(StrEnum):
     EMPTY_NODE = "empty_node"
     #: every weight that counts is zero
     ZERO_WEIGHTS = "zero_weights"
-    #: an indicator is not at the bottom level that `levels` declares
+    #: the tree is deeper or shallower than the levels `levels` names
     WRONG_DEPTH = "wrong_depth"
     #: an attribute is named that the framework does not declare
     UNKNOWN_ATTRIBUTE = "unknown_attribute"
@@ -114,6 +145,8 @@ class ProblemCode(StrEnum):
     INVALID_SETTING = "invalid_setting"
     #: the number of level names does not match the levels of the imported structure
     LEVEL_MISMATCH = "level_mismatch"
+    #: a text of the framework has no translation into the language asked for (warning; shown as written)
+    MISSING_TRANSLATION = "missing_translation"
     # ---- uncertainty factors ----
     #: a node cannot be left out (it is the only child of its parent, or no node has a sibling)
     CANNOT_EXCLUDE = "cannot_exclude"
@@ -136,12 +169,16 @@ class ProblemCode(StrEnum):
     DUPLICATE_VALUE = "duplicate_value"
     #: a row has no unit code
     EMPTY_UNIT_CODE = "empty_unit_code"
+    #: a unit code that is not in the data (a file that must use the data's unit codes, e.g. outside variables)
+    UNKNOWN_UNIT = "unknown_unit"
     #: the edition is not a whole number
     INVALID_EDITION = "invalid_edition"
     #: a unit appears twice in the same edition
     DUPLICATE_UNIT = "duplicate_unit"
     #: a numeric cell holds text, TRUE/FALSE or an infinite value
     NOT_A_NUMBER = "not_a_number"
+    #: a number is too large (or a denominator too small) for the computations to stay finite
+    NUMBER_OUT_OF_RANGE = "number_out_of_range"
     #: an answer is not among the question's options
     UNKNOWN_ANSWER = "unknown_answer"
     #: a denominator is missing, so the indicators divided by it are missing (warning)
@@ -179,6 +216,15 @@ class ProblemCode(StrEnum):
     FORMULA_IN_CELL = "formula_in_cell"
     #: the city code of the workbook is replaced by the one given on the command line (warning)
     UNIT_REPLACED = "unit_replaced"
+    # ---- writing outputs ----
+    #: an output path cannot be written: permission denied, a read-only file system, a full disk
+    NOT_WRITABLE = "not_writable"
+    #: the output folder holds files or folders that no earlier openindex output lists
+    FOREIGN_FILES = "foreign_files"
+    #: another openindex command is writing the same output folder
+    OUTPUT_IN_USE = "output_in_use"
+    #: an input of the command is a file of the earlier output it would replace
+    OUTPUT_HOLDS_INPUT = "output_holds_input"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +265,9 @@ class Problem:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", ProblemCode(self.code))  # a plain string is checked against the list
+        for name in ("value", "unit", "indicator"):  # input quoted: at most QUOTE_LIMIT characters, escaped
+            object.__setattr__(self, name, quote_value(getattr(self, name)))
+        object.__setattr__(self, "problem", _CONTROL_IN_TEXT.sub(_escape, self.problem))
 
     def __str__(self) -> str:
         where = ", ".join(p for p in (self.file, self.location) if p)
@@ -229,6 +278,70 @@ class Problem:
 
 
 PROBLEM_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Problem))
+
+#: at most this many characters of an input value are quoted in a message or in ``Problem.value``
+QUOTE_LIMIT = 80
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # line ends and tabs kept
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]  # "\x1b", "\n", "\t"
+
+
+def quote_value(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """An input value as text for a message: one line, control characters escaped, at most ``limit`` characters.
+
+    The one helper for quoting what a user wrote: a 2 MB cell is quoted as its first
+    ``limit - 3`` characters and ``...``; a control character (an escape that would drive the
+    terminal, a NUL, a line end) is shown as its escape (``\x1b``, ``\x00``, ``\n``).
+
+    Examples
+    --------
+    >>> quote_value("a\x1bb")
+    'a\\x1bb'
+    >>> len(quote_value("x" * 2_000_000))
+    80
+    """
+    text = value if isinstance(value, str) else str(value)
+    head = _CONTROL.sub(_escape, text[: limit + 1])
+    if len(head) <= limit and len(text) <= limit:
+        return head
+    return head[: limit - 3] + "..."
+
+
+#: text starting with one of these is run as a formula when a spreadsheet opens the file (OWASP "CSV injection")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ESCAPED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
+
+
+def formula_safe(value: Any) -> Any:
+    """A cell value for a CSV file, neutralised so that no spreadsheet runs it as a formula.
+
+    Text starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe
+    (``=1+1`` -> ``'=1+1``), as the xlsx outputs do (:func:`openindex.io.excel_safe`). Numbers
+    pass unchanged, and so does text that is a plain number (``-1.5``, ``+2e3``), which a
+    spreadsheet reads as that number, or a lone character (``-``). Text that already starts
+    with apostrophes before such a character gets one more, so that :func:`formula_restored`
+    gives back exactly what was written.
+    """
+    if not isinstance(value, str) or len(value) < 2:  # one character alone is never a formula
+        return value
+    if value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    if _ESCAPED_FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def formula_restored(value: Any) -> Any:
+    """Undo :func:`formula_safe` (and :func:`openindex.io.excel_safe`): drop the apostrophe put before a formula
+    character. Used by every reader of openindex's own outputs, so that a table written and read back is unchanged.
+    """
+    if isinstance(value, str) and _ESCAPED_FORMULA.match(value):
+        return value[1:]
+    return value
 
 
 class OpenIndexError(Exception):
@@ -265,6 +378,11 @@ class DataError(InputError):
     """The data file does not fit the framework."""
 
 
+class OutputError(InputError):
+    """An output cannot be written where it was asked for (an empty or unusable path, a folder holding
+    files of the user, a folder another command is writing); nothing was written."""
+
+
 class MethodError(OpenIndexError, ValueError):
     """A method name or a method parameter is not valid (unknown name, wrong type...)."""
 
@@ -283,12 +401,16 @@ def format_problems(problems: Iterable[Problem], summary: str = "") -> str:
 
 
 def problems_to_csv(problems: Iterable[Problem]) -> str:
-    """Return the failure-case table as CSV text with columns ``PROBLEM_COLUMNS``."""
+    """Return the failure-case table as CSV text with columns ``PROBLEM_COLUMNS``.
+
+    Every cell is passed through :func:`formula_safe`: a value quoted from the input such as
+    ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``, never run by a spreadsheet.
+    """
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(PROBLEM_COLUMNS), lineterminator="\n")
     writer.writeheader()
     for p in problems:
-        writer.writerow(asdict(p))
+        writer.writerow({k: formula_safe(v) for k, v in asdict(p).items()})
     return buf.getvalue()
 
 
@@ -308,11 +430,14 @@ class DegenerateInputError(MethodError):
         Indices along the units axis concerned (may be empty).
     hint : str
         What the user can do.
+    cases : sequence of (int, int)
+        The (unit, column) cells concerned, when the method knows them (may be empty).
     """
 
-    def __init__(self, message: str, columns=(), units=(), hint: str = "") -> None:
+    def __init__(self, message: str, columns=(), units=(), hint: str = "", cases=()) -> None:
         self.message = message
         self.columns = tuple(int(c) for c in columns)
         self.units = tuple(int(u) for u in units)
         self.hint = hint
+        self.cases = tuple((int(u), int(c)) for u, c in cases)
         super().__init__(f"{message} (columns {list(self.columns)}, units {list(self.units)}). {hint}".strip())

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from openindex.cli import main
-
 from tests.conftest import ROOT, TINY_CSV, TINY_YAML
 
 DEMO_FW = ROOT / "indicators" / "opencities.yaml"
@@ -78,7 +77,8 @@ def _tiny(tmp_path, csv=TINY_CSV, yaml_text=TINY_YAML):
 
 BAD_REQUESTS = [
     ("geometric mean over zeros", ["--set", "build.aggregate.method=geometric"],
-     "aggregate method 'geometric' for econ, social: ", "units: "),
+     "aggregate method 'geometric' for econ, social: ",
+     "in 6 cases; children: gdp, jobs, firms, crime, trust and 1 more; units: Gamma, Delta"),
     ("min-max of a constant", [], "minmax': min-max of a constant (or single-valued) indicator; indicator: trust",
      "trust"),
     ("unknown method", ["--set", "build.normalise.method=minimax"], "Unknown normalise method 'minimax'", ""),
@@ -113,7 +113,7 @@ def test_console_script_exit_code_and_no_traceback(tmp_path):
 def test_methods_lists_registries(capsys):
     assert main(["methods", "normalise"]) == 0
     out = capsys.readouterr().out
-    assert "minmax(low=0.0, high=100.0)" in out and "goalposts(scale=100.0, trunc=True)" in out
+    assert "minmax(low=0.0, high=100.0)" in out and "goalposts(low=0.0, high=100.0, trunc=True)" in out
 
 
 def test_schema_command(tmp_path):
@@ -121,3 +121,25 @@ def test_schema_command(tmp_path):
     assert main(["schema", "--out", str(out)]) == 0
     schema = json.loads(out.read_text())
     assert "indicators" in schema["properties"] and schema["additionalProperties"] is False
+
+
+HEAVY = ("pandas", "scipy", "plotly")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["self-assess", "--help"], ["methods"]],
+                         ids=["--help", "run --help", "self-assess --help", "methods"])
+def test_help_and_methods_import_no_heavy_library(args):
+    """`python -m openindex --help` (and a command's --help, and `methods`) stays fast: no pandas, scipy, plotly."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "openindex", *args], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "openindex.cli" in imported
+    heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY)
+    assert not heavy, heavy
+
+
+def test_python_m_openindex_runs_the_cli():
+    proc = subprocess.run([sys.executable, "-m", "openindex", "methods", "aggregate"], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert proc.returncode == 0 and "arithmetic(" in proc.stdout

@@ -78,7 +78,7 @@ def test_run_writes_the_documented_files(tiny_paths, tmp_path) -> None:
     assert outcome.paths["scores"] == out / "scores.csv"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["command"] == "run"
-    assert manifest["framework"]["path"] == str(fw_path) and manifest["data"]["path"] == str(data_path)
+    assert manifest["framework"]["path"] == "tiny.yaml" and manifest["data"]["path"] == "tiny.csv"  # names only
     assert manifest["data"]["sha256"] == outcome.result.input_dataset.sha256
     assert manifest["settings"] == {"build.normalise.method": "zscore"}
     assert outcome.result.dataset.n_units == 5 and outcome.notice == ""
@@ -116,9 +116,12 @@ def test_report_records_the_files_and_their_sizes(tiny_paths, tmp_path) -> None:
 
 def test_audit_writes_tables_and_page(tiny_paths, tmp_path) -> None:
     fw_path, data_path = tiny_paths
-    outcome = wf.audit(str(fw_path), str(data_path), tmp_path, stage="aggregated")
-    assert outcome.stage == "aggregated" and outcome.paths[-1] == tmp_path / "audit.html"
+    out = tmp_path / "audit"  # not tmp_path, which holds the inputs: a folder of the user's files is refused
+    outcome = wf.audit(str(fw_path), str(data_path), out, stage="aggregated")
+    assert outcome.stage == "aggregated" and outcome.paths[-1] == out / "audit.html"
     assert {p.name for p in outcome.paths} == {f"{stem}.csv" for stem in outcome.audit.tables()} | {"audit.html"}
+    assert set(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]) == {
+        p.name for p in outcome.paths}
 
 
 def test_uncertainty_needs_factors(tiny_paths, tmp_path) -> None:
@@ -180,9 +183,10 @@ def test_template_then_self_assess(tmp_path) -> None:
 
 def test_whatif_writes_gains_and_change_set(tiny_paths, tmp_path) -> None:
     fw_path, data_path = tiny_paths
-    found = wf.whatif(str(fw_path), str(data_path), "BBB", tmp_path, limit=100)
+    out = tmp_path / "whatif"
+    found = wf.whatif(str(fw_path), str(data_path), "BBB", out, limit=100)
     assert [p.name for p in found.paths] == ["gains.csv", "change_set.csv", "profile.html", "manifest.json"]
     assert found.name == "Beta" and found.peer_label == ""
-    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["whatif"]["unit"] == "BBB" and manifest["whatif"]["exact_limit"] == 100
-    assert list(pd.read_csv(tmp_path / "change_set.csv").columns) == list(CHANGE_SET_COLUMNS)
+    assert list(pd.read_csv(out / "change_set.csv").columns) == list(CHANGE_SET_COLUMNS)

@@ -344,8 +344,10 @@ def network_scenario(result: Result, unit: str, *, peer_group: str | None = None
     units = list(result.units)
     if unit not in units:
         excluded = set(result.excluded["unit"]) if len(result.excluded) else set()
-        why = " (it was screened out for low data coverage)" if unit in excluded else did_you_mean(unit, units)
-        raise OpenIndexError(f"unit '{unit}' was not scored in edition {result.edition}{why}")
+        listed = ", ".join(units[:10]) + (f" ... ({len(units)} in all)" if len(units) > 10 else "")
+        why = (" It was screened out for low data coverage." if unit in excluded
+               else f"{did_you_mean(unit, units)} The units scored are: {listed}")
+        raise OpenIndexError(f"unit '{unit}' was not scored in edition {result.edition}.{why}")
     dataset = result.input_dataset if result.input_dataset is not None else result.dataset
     return Scenario(mode="network", result=result, row=units.index(unit), unit=unit, data=result.dataset,
                     raw=result.stages["raw"], network=result, peer_group=peer_group, dataset=dataset,
@@ -440,8 +442,8 @@ def _evaluate_chunked(sc: Scenario, norm: np.ndarray) -> tuple[np.ndarray, ...]:
 # --------------------------------------------------------------------------------------
 
 
-class _Search:
-    """Ladders, cached columns and batched evaluation of step-count vectors."""
+class ChangeSearch:
+    """The search for a change set: ladders, cached columns and batched evaluation of step-count vectors."""
 
     def __init__(self, sc: Scenario, target: str) -> None:
         self.sc, self.target = sc, target
@@ -607,7 +609,7 @@ def change_set(scenario: Scenario, target: str = "next-rank", *, limit: int = DE
     if not applicable(sc, target):
         raise OpenIndexError("target 'peer-mean' needs a peer group: the framework defines none, or the unit "
                              "belongs to no group of it (choose --peer-group, or --target next-rank)")
-    search = _Search(sc, target)
+    search = ChangeSearch(sc, target)
     base = (sc.base_score, sc.base_rank, sc.base_peer_mean)
     reached_now = search.reached(np.array([sc.base_rank]), np.array([sc.base_gap]))[0]
     empty = pd.DataFrame(columns=["unit", "code", "area", "from_value", "to_value", "from_answer", "to_answer",

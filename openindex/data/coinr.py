@@ -8,6 +8,10 @@ COINr (the JRC's R package) describes an index with two tables:
 * ``iData``: one row per unit (``uCode``, ``uName``, ``Time``), group columns,
   denominator columns and one column per indicator.
 
+Missing values: an empty cell, or R's ``NA`` (what ``write.csv`` writes) in a number column or
+in an optional column of iMeta (Parent, Unit, Target, Denominator); any other text where a
+number is expected (``n/a``, ``-``) is refused with its line, as ``openindex validate`` refuses it.
+
 Mapping: Level/Parent give the hierarchy (Level 1 = indicators), Direction,
 Weight, Unit, Target and Denominator carry over, ``Group`` rows become
 categorical attributes, ``Denominator`` rows numeric attributes, ``Time`` the
@@ -20,13 +24,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
 
-from openindex.errors import DataError, Problem, ProblemCode
+from openindex.data.validate import cell_number, cell_text
+from openindex.errors import DataError, Problem, ProblemCode, quote_value
 
-__all__ = ["framework_from_imeta", "data_from_idata"]
+__all__ = ["framework_from_imeta", "data_from_idata", "check_imeta"]
 
 #: COINr's vocabulary for the levels, bottom-up, by number of levels
 DEFAULT_LEVEL_NAMES = {
@@ -36,14 +42,57 @@ DEFAULT_LEVEL_NAMES = {
     5: ["Indicator", "Sub-pillar", "Pillar", "Sub-index", "Index"],
 }
 IMETA_COLUMNS = ("Level", "iCode", "iName", "Direction", "Weight", "Parent", "Type")
+#: the values of iMeta's ``Type`` column (COINr's ``Other`` rows are ignored)
+IMETA_TYPES = ("Indicator", "Aggregate", "Group", "Denominator", "Other")
 
 
 def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
+    """An empty cell, or R's ``NA`` (what ``write.csv`` writes for a missing value)."""
+    return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() in ("", "NA")
 
 
 def _float(v: Any, default: float | None = None) -> float | None:
     return default if _blank(v) else float(v)
+
+
+def check_imeta(imeta: pd.DataFrame, source: str = "iMeta.csv") -> list[Problem]:
+    """Every problem of iMeta's rows, each naming its line: no rows, an unknown ``Type``, a ``Level`` that is not
+    a whole number of at least 1, a ``Weight``, ``Direction`` or ``Target`` that is not a number (``n/a`` is
+    text, as in :func:`openindex.data.validate.load_dataset`; leave the cell empty), a direction other than 1 or -1.
+    """
+    if imeta.empty:
+        return [Problem(source, "", "the iMeta table has a header but no rows", code=ProblemCode.NO_DATA_ROWS)]
+    problems = []
+
+    def add(r: int, column: str, code: ProblemCode, message: str, value: Any) -> None:
+        problems.append(Problem(source, f"line {r + 2}, column '{column}'", message, value=cell_text(value),
+                                indicator=cell_text(imeta["iCode"].iat[r]), code=code))
+
+    for r in range(len(imeta)):
+        kind = cell_text(imeta["Type"].iat[r])
+        if kind not in IMETA_TYPES:
+            add(r, "Type", ProblemCode.INVALID_VALUE, f"unknown Type '{quote_value(kind)}'; iMeta's types are "
+                + ", ".join(IMETA_TYPES), kind)
+            continue
+        if kind not in ("Indicator", "Aggregate"):
+            continue
+        level = cell_number(imeta["Level"].iat[r])
+        if level is None or not math.isfinite(level) or level != int(level) or level < 1:
+            add(r, "Level", ProblemCode.INVALID_VALUE, "Level must be a whole number (1 for indicators, 2 for "
+                "their aggregates...)", imeta["Level"].iat[r])
+        columns = ["Weight", "Direction", *(["Target"] if "Target" in imeta.columns and kind == "Indicator" else [])]
+        for column in columns:
+            raw = imeta[column].iat[r]
+            if _blank(raw):
+                continue
+            num = cell_number(raw)
+            if num is None or not math.isfinite(num):
+                add(r, column, ProblemCode.NOT_A_NUMBER, f"'{quote_value(cell_text(raw))}' is not a number; leave "
+                    "the cell empty for the default (COINr's NA)", raw)
+            elif column == "Direction" and num not in (1, -1):
+                add(r, column, ProblemCode.INVALID_VALUE, "Direction must be 1 (higher is better) or -1 (lower is "
+                    "better)", raw)
+    return problems
 
 
 def framework_from_imeta(imeta: pd.DataFrame, *, source: str = "iMeta.csv",
@@ -66,6 +115,9 @@ def framework_from_imeta(imeta: pd.DataFrame, *, source: str = "iMeta.csv",
         raise DataError([Problem(source, "header", f"not a COINr iMeta table: missing column(s) "
                                  f"{', '.join(missing)}", code=ProblemCode.MISSING_COLUMN)],
                     f"{source}: not an iMeta table")
+    problems = check_imeta(imeta, source)
+    if problems:
+        raise DataError(problems, f"{source}: {len(problems)} problem{'s' * (len(problems) > 1)} in the iMeta table")
     kinds = imeta["Type"].astype(str).str.strip()
     ind = imeta[kinds == "Indicator"]
     agg = imeta[kinds == "Aggregate"]
@@ -111,7 +163,7 @@ def framework_from_imeta(imeta: pd.DataFrame, *, source: str = "iMeta.csv",
     top = agg.loc[agg["Level"].astype(float) == n_levels, "iName"]
     doc: dict[str, Any] = {
         "name": name or (str(top.iloc[0]) if len(top) else "Imported index"),
-        "description": f"Imported from COINr iMeta ({source}) by `openindex import-coinr`.",
+        "description": f"Imported from COINr iMeta ({PurePath(source).name}) by `openindex import-coinr`.",
         "levels": list(level_names),
         "attributes": attributes,
         "data": {"unit": "unit", "name": "name", "edition": "edition"},
@@ -153,6 +205,17 @@ def data_from_idata(idata: pd.DataFrame, framework_doc: dict[str, Any], *,
         raise DataError([Problem(source, "header", f"indicator '{c}' of iMeta has no column", indicator=c,
                                  code=ProblemCode.MISSING_COLUMN)
                          for c in missing], f"{source}: indicators without data")
+    if idata.empty:
+        raise DataError([Problem(source, "", "the iData table has a header but no rows",
+                                 code=ProblemCode.NO_DATA_ROWS)], f"{source}: no rows")
+    numeric = [*inds, *(a["code"] for a in framework_doc["attributes"] if a.get("kind") == "numeric")]
+    bad = [Problem(source, f"line {r + 2}, column '{c}'", f"'{quote_value(cell_text(v))}' is not a number (indicator "
+                   f"'{c}'); leave the cell empty (or NA) for a missing value", indicator=c, value=cell_text(v),
+                   code=ProblemCode.NOT_A_NUMBER)
+           for c in numeric for r, v in enumerate(idata[c].tolist()) if not _blank(v) and cell_number(v) is None]
+    if bad:
+        raise DataError(bad, f"{source}: {len(bad)} cell{'s' * (len(bad) > 1)} not a number")
+    idata = idata.assign(**{c: idata[c].map(lambda v: None if _blank(v) else v) for c in numeric})
     out = idata.rename(columns=ren)
     order = [c for c in ("unit", "name", "edition") if c in out.columns] + attrs + inds
     return out[order]

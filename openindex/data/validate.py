@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -29,14 +30,21 @@ import numpy as np
 import pandas as pd
 
 from openindex.data.dataset import Dataset
-from openindex.errors import DataError, Problem, ProblemCode
-from openindex.io import Table, read_table, sha256_file
+from openindex.errors import DataError, Problem, ProblemCode, quote_value
+from openindex.io import MAX_TEXT, Table, read_table, sha256_file
 from openindex.methods.registry import did_you_mean
 from openindex.model.framework import Framework
 
-__all__ = ["load_dataset", "read_dataset", "detect_layout", "coverage_summary"]
+__all__ = ["load_dataset", "read_dataset", "detect_layout", "coverage_summary", "cell_text", "cell_number"]
 
 LONG_COLUMNS = ("indicator", "value")
+#: the largest magnitude of a number read from a data file (and of a value divided by its denominator): beyond it,
+#: squares and ranges overflow float64 (about 1.8e308), so min-max, z-scores and variances turn into inf and NaN
+MAX_MAGNITUDE = 1e150
+#: a number as openindex reads it from text: ASCII digits, an optional sign, decimal point and exponent (or inf/nan,
+#: refused later as not finite). Python's float() also reads ``1_5`` and digits of other scripts; those are refused.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)",
+                          re.IGNORECASE)
 
 
 def read_dataset(path: str, framework: Framework, *, sheet: str | None = None) -> Dataset:
@@ -82,6 +90,50 @@ class _Checker:
         self.problems.append(Problem(self.t.file, location, problem, unit, indicator,
                                      "" if value is None else str(value), severity, code=code))
 
+    def number(self, raw: Any, loc: str, *, unit: str, code: str, attribute: bool = False) -> float:
+        """A numeric cell as a float, NaN when empty or refused; a refused cell is recorded as a problem.
+
+        Refused: text that is not a number (``n/a``, ``100k``), a number in a syntax only Python reads
+        (``1_5``, digits of another script), an infinite value or NaN, and a magnitude above
+        :data:`MAX_MAGNITUDE`.
+        """
+        text = _text(raw)
+        num = _number(raw)
+        shown = quote_value(text)
+        what = f"attribute '{code}'" if attribute else f"indicator '{code}'"
+        if num is None:
+            if _python_number(text):
+                self.add(loc, ProblemCode.NUMBER_SYNTAX,
+                         f"'{shown}' ({what}) is written in a number syntax only some programs read (an underscore, "
+                         "or digits of another script); write it with the digits 0-9 and a '.' for decimals, such as "
+                         "1500.5", unit=unit, indicator=code, value=text)
+            elif attribute:
+                self.add(loc, ProblemCode.NOT_A_NUMBER, f"attribute '{code}' must be a number; '{shown}' is not "
+                         "(leave the cell empty if unknown)", unit=unit, indicator=code, value=text)
+            else:
+                self.add(loc, ProblemCode.NOT_A_NUMBER, f"'{shown}' is not a number (indicator '{code}'); leave "
+                         "the cell empty for a missing value", unit=unit, indicator=code, value=text)
+            return math.nan
+        if text == "":
+            return math.nan
+        if not math.isfinite(num):
+            self.add(loc, ProblemCode.NOT_A_NUMBER, f"'{shown}' is not a finite number ({what}); type the number, "
+                     "or leave the cell empty for a missing value", unit=unit, indicator=code, value=text)
+            return math.nan
+        if abs(num) > MAX_MAGNITUDE:
+            self.add(loc, ProblemCode.NUMBER_OUT_OF_RANGE,
+                     f"{num:g} is beyond the largest magnitude openindex reads ({MAX_MAGNITUDE:g}), where min-max "
+                     f"and variances overflow ({what}); rescale it (thousands, millions) or check the value",
+                     unit=unit, indicator=code, value=text)
+            return math.nan
+        return num
+
+    def check_length(self, loc: str, text: str, *, unit: str) -> None:
+        """Refuse a name or category longer than :data:`~openindex.io.MAX_TEXT` (it would fill every page)."""
+        if len(text) > MAX_TEXT:
+            self.add(loc, ProblemCode.TEXT_TOO_LONG, f"a text of {len(text):,} characters; names and categories "
+                     f"have at most {MAX_TEXT:,}", unit=unit, value=text)
+
     # ---- main -------------------------------------------------------------------------
     def run(self, sha256: str) -> Dataset | None:
         frame = self.t.frame
@@ -110,8 +162,8 @@ class _Checker:
         for col in frame.columns:
             if col not in known:
                 options = [*fw.indicators, *fw.attributes]
-                self.add(f"header, column '{col}'", ProblemCode.UNKNOWN_COLUMN,
-                         f"unknown column '{col}': not an indicator or attribute of the framework."
+                self.add(f"header, column '{quote_value(col)}'", ProblemCode.UNKNOWN_COLUMN,
+                         f"unknown column '{quote_value(col)}': not an indicator or attribute of the framework."
                          f"{did_you_mean(col, options)} Remove it, or declare it in the framework",
                          indicator=col, value=col)
         missing = [code for code in fw.indicators if code not in frame.columns]
@@ -138,8 +190,8 @@ class _Checker:
         allowed = {c.unit, c.name, c.edition, *LONG_COLUMNS}
         for col in frame.columns:
             if col not in allowed:
-                self.add(f"header, column '{col}'", ProblemCode.UNKNOWN_COLUMN,
-                         f"unknown column '{col}' in a long-layout file (columns: "
+                self.add(f"header, column '{quote_value(col)}'", ProblemCode.UNKNOWN_COLUMN,
+                         f"unknown column '{quote_value(col)}' in a long-layout file (columns: "
                          f"{c.unit}, indicator, value, and optionally {c.edition}, {c.name})", value=col)
         groups: dict[tuple[str, str], tuple[str, dict[str, tuple[Any, str]]]] = {}
         seen: dict[tuple[str, str, str], str] = {}
@@ -152,7 +204,7 @@ class _Checker:
             where = self.t.locate_row(r)
             if code not in fw.indicators and code not in fw.attributes:
                 self.add(self.t.locate_cell(r, "indicator"), ProblemCode.UNKNOWN_INDICATOR,
-                         f"unknown indicator '{code}'."
+                         f"unknown indicator '{quote_value(code)}'."
                          f"{did_you_mean(code, [*fw.indicators, *fw.attributes])}", unit=unit, indicator=code,
                          value=code)
                 continue
@@ -192,11 +244,16 @@ class _Checker:
                 self.add(where, ProblemCode.EMPTY_UNIT_CODE,
                          f"empty unit code in column '{c.unit}'; every row needs one")
             name = _text(cells[c.name][0]) if c.name in cells else ""
+            for column, text in ((c.unit, unit), (c.name, name)):
+                self.check_length(cells[column][1] if column in cells else where, text, unit=unit)
             edition = 0
             if c.edition in cells:
                 raw, loc = cells[c.edition]
                 edition_num = _number(raw)
-                if edition_num is None or edition_num != int(edition_num):
+                if _text(raw) == "":
+                    self.add(loc, ProblemCode.INVALID_EDITION, "the edition cell is empty; write the edition (a "
+                             "year such as 2025) in every row, or remove the edition column", unit=unit)
+                elif edition_num is None or not math.isfinite(edition_num) or edition_num != int(edition_num):
                     self.add(loc, ProblemCode.INVALID_EDITION,
                              "the edition must be a whole number such as a year", unit=unit, value=raw)
                 else:
@@ -204,7 +261,7 @@ class _Checker:
             key = (unit, edition)
             if unit and key in first_seen:
                 self.add(where, ProblemCode.DUPLICATE_UNIT,
-                         f"unit '{unit}' appears twice{f' in edition {edition}' if edition else ''} "
+                         f"unit '{quote_value(unit)}' appears twice{f' in edition {edition}' if edition else ''} "
                          f"(first at {first_seen[key]}); keep one row per unit and edition", unit=unit,
                          value=unit)
             else:
@@ -216,15 +273,10 @@ class _Checker:
             for a in attr_cols:
                 raw, loc = cells.get(a, ("", ""))
                 if fw.attributes[a].kind == "numeric":
-                    num = _number(raw)
-                    if num is None:
-                        self.add(loc, ProblemCode.NOT_A_NUMBER,
-                                 f"attribute '{a}' must be a number; '{_text(raw)}' is not (leave the cell "
-                                 "empty if unknown)", unit=unit, indicator=a, value=raw)
-                        num = math.nan
-                    attrs[a].append(num)
+                    attrs[a].append(self.number(raw, loc, unit=unit, code=a, attribute=True))
                 else:
                     attrs[a].append(_text(raw))
+                    self.check_length(loc, _text(raw), unit=unit)
 
             for j, code in enumerate(codes):
                 if code not in cells:
@@ -240,23 +292,13 @@ class _Checker:
                         opts = ", ".join(f"{o.code}" + (f" ({o.label})" if o.label else "")
                                          for o in ind.options or ())
                         self.add(loc, ProblemCode.UNKNOWN_ANSWER,
-                                 f"'{answer}' is not an answer option of '{code}'; options: {opts}",
+                                 f"'{quote_value(answer)}' is not an answer option of '{code}'; options: {opts}",
                                  unit=unit, indicator=code, value=answer)
                     else:
                         values[i, j] = option.points
                         answers.iat[i, questionnaire.index(code)] = option.code
                 else:
-                    num = _number(raw)
-                    if num is None:
-                        self.add(loc, ProblemCode.NOT_A_NUMBER,
-                                 f"'{_text(raw)}' is not a number (indicator '{code}'); leave the cell "
-                                 "empty for a missing value", unit=unit, indicator=code, value=raw)
-                    elif not math.isfinite(num):
-                        self.add(loc, ProblemCode.NOT_A_NUMBER,
-                                 f"'{_text(raw)}' is not a finite number (indicator '{code}')",
-                                 unit=unit, indicator=code, value=raw)
-                    else:
-                        values[i, j] = num
+                    values[i, j] = self.number(raw, loc, unit=unit, code=code)
 
         units = pd.DataFrame(ids)
         for a in attr_cols:
@@ -295,6 +337,14 @@ class _Checker:
                     self.add(loc, ProblemCode.NON_POSITIVE_DENOMINATOR,
                              f"'{den}' must be a positive number: indicator '{code}' is divided by it",
                              unit=unit, indicator=code, value=f"{d[i]:g}")
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                ratio = values[:, j] / d
+            for i in np.flatnonzero(present & (d > 0) & ~(np.abs(ratio) <= MAX_MAGNITUDE)).tolist():
+                loc = rows[i][1].get(code, ("", rows[i][0]))[1] or rows[i][0]
+                self.add(loc, ProblemCode.NUMBER_OUT_OF_RANGE,
+                         f"indicator '{code}' divided by '{den}' ({values[i, j]:g} / {d[i]:g}) is beyond the largest "
+                         f"magnitude openindex computes with ({MAX_MAGNITUDE:g}); check both values, or rescale them",
+                         unit=str(units["unit"].iat[i]), indicator=code, value=f"{values[i, j]:g}")
 
     def _check_empty(self, units: pd.DataFrame, values: np.ndarray, rows) -> None:
         present = ~np.isnan(values)
@@ -328,7 +378,12 @@ def _text(value: Any) -> str:
 
 
 def _number(value: Any) -> float | None:
-    """A cell as a float: numbers as they are, text parsed strictly; None when not a number."""
+    """A cell as a float: numbers as they are, text parsed strictly; NaN when empty, None when not a number.
+
+    Text is a number when it matches ``[+-]digits[.digits][e[+-]digits]`` in ASCII digits (or is
+    ``inf``/``nan``, which the checker refuses as not finite): ``1_5`` and ``١٢``, which Python's
+    ``float()`` reads as 15 and 12, are not numbers here.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, numbers.Real):
@@ -336,10 +391,26 @@ def _number(value: Any) -> float | None:
     text = _text(value)
     if text == "":
         return math.nan
+    return float(text) if _NUMBER_TEXT.fullmatch(text) else None
+
+
+def _python_number(text: str) -> bool:
+    """Whether Python's ``float()`` reads ``text`` (which :func:`_number` refused): a syntax only Python accepts."""
     try:
-        return float(text)
+        float(text)
     except ValueError:
-        return None
+        return False
+    return True
+
+
+def cell_text(value: Any) -> str:
+    """A cell of a data table as text, as the data reader sees it (empty for a missing cell)."""
+    return _text(value)
+
+
+def cell_number(value: Any) -> float | None:
+    """A cell of a data table as a number by the data reader's rule: NaN when empty, None when not a number."""
+    return _number(value)
 
 
 def coverage_summary(dataset: Dataset, framework: Framework) -> str:

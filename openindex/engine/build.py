@@ -33,7 +33,8 @@ from openindex.methods.registry import did_you_mean
 from openindex.model.framework import Framework
 from openindex.model.spec import BuildSpec
 
-__all__ = ["build", "rebuild", "spec_with", "methods_used", "prepare_edition", "PreparedEdition", "screen_reason"]
+__all__ = ["build", "rebuild", "spec_with", "methods_used", "prepare_edition", "PreparedEdition", "screen_reason",
+           "real_columns"]
 
 
 def build(framework: Framework, dataset: Dataset, spec: BuildSpec | None = None, *,
@@ -90,6 +91,7 @@ def build(framework: Framework, dataset: Dataset, spec: BuildSpec | None = None,
         level_scores.append(aggregate_level(level_scores[-1], w, lp.aggregate, min_share=spec.aggregate.min_share,
                                             member=lp.members, describe=AggregationErrors(lp, prep.data.unit_names)))
         weights.append(w)
+    level_scores = real_columns(framework, level_scores)
 
     denominated = prep.denominated
     return Result(
@@ -175,7 +177,7 @@ def prepare_edition(bplan: BuildPlan, dataset: Dataset, edition: int) -> Prepare
         raw, denominated = raw[keep], denominated[keep]
     if data.n_units < 2:
         raise MethodError(f"only {data.n_units} unit(s) left after screening; an index needs at least two")
-    empty = ~(~np.isnan(denominated)).any(axis=0)
+    empty: np.ndarray = ~np.any(~np.isnan(denominated), axis=0)
     excluded_indicators = pd.DataFrame({
         "indicator": [c for c, e in zip(codes, empty, strict=True) if e],
         "reason": [f"no data in edition {edition}" for e in empty if e],
@@ -186,6 +188,17 @@ def prepare_edition(bplan: BuildPlan, dataset: Dataset, edition: int) -> Prepare
 
     stages = indicator_stages(bplan, data, denominated, empty, previous=previous)
     return PreparedEdition(data, raw, denominated, excluded, excluded_indicators, empty, stages)
+
+
+def real_columns(framework: Framework, level_scores: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Level arrays (..., n_units, n_padded_nodes) cut to the framework's own nodes (pass-through nodes dropped).
+
+    The pass-through nodes of a mixed-depth tree come last in each padded level
+    (:attr:`~openindex.model.framework.Framework.padded_levels`), so the real nodes are the
+    first ``len(framework.levels[k])`` columns; a uniform tree is returned as it is.
+    """
+    return [s if s.shape[-1] == len(codes) else s[..., :len(codes)]
+            for s, codes in zip(level_scores, framework.levels, strict=True)]
 
 
 def screen_reason(coverage: float, spec: BuildSpec) -> str:
@@ -206,6 +219,9 @@ def methods_used(bplan: BuildPlan) -> MethodsUsed:
     for lp in bplan.levels:
         weight.update(record(lp.weights, lp.here))
         aggregate.update(record(lp.aggregate, lp.here))
+    for code in fw.pass_through:  # engine scaffolding (mixed depth), not a node of the framework
+        weight.pop(code, None)
+        aggregate.pop(code, None)
     return MethodsUsed(
         denominate={c: u for c, u in record(bplan.steps["denominate"], codes).items() if c in denominated},
         impute=record(bplan.steps["impute"], codes), treat=record(bplan.steps["treat"], codes),

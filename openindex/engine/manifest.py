@@ -1,7 +1,8 @@
 """The manifest that travels with every output: versions, input hashes, every parameter used.
 
 Identical inputs give an identical manifest: nothing time- or machine-dependent
-(no timestamps, no absolute paths beyond what the user typed) goes in.
+(no timestamps, no folders) goes in. Input files are named by their file name and
+SHA-256 only (:func:`openindex.io.file_name`), so the manifest is the same from any folder.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from importlib import metadata
 from typing import Any
 
 from openindex.engine.result import Result
+from openindex.io import file_name
 from openindex.version import __version__
 
 __all__ = ["software_versions", "run_manifest"]
@@ -33,17 +35,20 @@ def software_versions() -> dict[str, str]:
 def run_manifest(result: Result, *, framework_path: str, framework_sha256: str, data_path: str,
                  data_sha256: str, settings: Mapping[str, Any] | None = None,
                  data_meta: Mapping[str, Any] | None = None, command: str = "run") -> dict[str, Any]:
-    """Everything needed to reproduce ``result``: inputs by hash, the full build spec, methods used."""
+    """Everything needed to reproduce ``result``: inputs by file name and hash, the full build spec, methods used.
+
+    ``framework_path`` and ``data_path`` may be given as typed; only their file names are recorded.
+    """
     fw = result.framework
     ds = result.input_dataset or result.dataset
     meta = dict(data_meta or {})
     return {
         "command": command,
         "software": software_versions(),
-        "framework": {"path": framework_path, "sha256": framework_sha256, "name": fw.name,
+        "framework": {"path": file_name(framework_path), "sha256": framework_sha256, "name": fw.name,
                       "version": fw.model.version, "structure": fw.summary(),
                       "levels": list(fw.level_names)},
-        "data": {"path": data_path, "sha256": data_sha256, "editions": list(ds.editions),
+        "data": {"path": file_name(data_path), "sha256": data_sha256, "editions": list(ds.editions),
                  "edition_built": result.edition, "units_in_edition": int(result.dataset.n_units
                                                                          + len(result.excluded)),
                  "units_scored": int(result.dataset.n_units),

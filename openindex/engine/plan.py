@@ -30,13 +30,18 @@ import numpy.typing as npt
 from openindex.errors import MethodError
 from openindex.methods import registry_for
 from openindex.methods.registry import PIPELINE_CONTEXTS
-from openindex.model.framework import Framework, Indicator
+from openindex.model.framework import Framework, Indicator, PerIndicator
 from openindex.model.spec import BuildSpec, MethodChoice, StepSpec
 
-__all__ = ["Plan", "LevelPlan", "BuildPlan", "plan", "step_plans", "INDICATOR_STEPS"]
+__all__ = ["Plan", "LevelPlan", "BuildPlan", "plan", "step_plans", "INDICATOR_STEPS", "SHARED_PARAMS", "orient_array",
+           "as_array"]
 
 #: the per-indicator steps, in pipeline order (weighting and aggregation work per node)
 INDICATOR_STEPS: tuple[str, ...] = ("denominate", "impute", "treat", "normalise")
+
+#: the steps whose global ``params`` are shared with the questionnaire choice and the overrides (the output
+#: range ``low``/``high`` of every normaliser), see :func:`step_plans`
+SHARED_PARAMS: frozenset[str] = frozenset({"normalise"})
 
 
 @dataclass(frozen=True)
@@ -56,13 +61,19 @@ class Plan:
         return Plan(self.method, self.params, tuple(int(c) for c in columns))
 
 
-def step_plans(step: str, spec: StepSpec, codes: Sequence[str], questionnaire: Sequence[bool] | None = None,
+def step_plans(step: str, spec: StepSpec, codes: Sequence[str],
+               questionnaire: Sequence[bool] | npt.NDArray[np.bool_] | None = None,
                default: MethodChoice | None = None) -> tuple[Plan, ...]:
     """Group ``codes`` by their effective method choice for ``step`` (params validated, defaults filled).
 
     Precedence: ``spec.overrides[code]``, then ``spec.questionnaire`` for questionnaire
     items, then ``default`` (a level's choice, for aggregation) or the global method.
     Plans come in the order of their first column.
+
+    In the steps of :data:`SHARED_PARAMS` (normalisation), the global ``params`` also apply
+    to the questionnaire choice and to the overrides, for every parameter their method
+    accepts and does not set itself: ``build.normalise.params.low = 1`` gives min-max,
+    goalposts, distance to target and questionnaire points alike the output range [1, 100].
     """
     reg = registry_for(step)
     groups: dict[tuple[str, str], list[int]] = {}
@@ -73,7 +84,11 @@ def step_plans(step: str, spec: StepSpec, codes: Sequence[str], questionnaire: S
             choice = default
         else:
             choice = spec.choice_for(code, is_q)
-        params = reg.validate_params(choice.method, choice.params)
+        given = choice.params
+        if step in SHARED_PARAMS and choice.method in reg:
+            accepted = reg.get(choice.method).params
+            given = {**{k: v for k, v in spec.params.items() if k in accepted}, **choice.params}
+        params = reg.validate_params(choice.method, given)
         key = Plan(choice.method, params, ()).key()
         groups.setdefault(key, []).append(j)
         resolved[key] = (choice.method, params)
@@ -89,7 +104,8 @@ class LevelPlan:
     level : int
         Level number (2 = first aggregate level).
     below, here : tuple of str
-        Codes of the children (level - 1) and of the nodes of this level.
+        Codes of the children (padded level - 1) and of the nodes of this level, pass-through
+        nodes included (:attr:`~openindex.model.framework.Framework.padded_levels`).
     nominal : ndarray, shape (n_nodes, n_children)
         File weights (0 outside a node's children), not normalised.
     members : bool ndarray, shape (n_nodes, n_children)
@@ -161,13 +177,22 @@ class BuildPlan:
             see :class:`openindex.model.framework.PerIndicator`.
         """
         if name not in self._values:
-            marker = Indicator.per_indicator(name)
-            if marker is None:
-                raise MethodError(f"no indicator field '{name}' can be needed by a method; per-indicator fields: "
-                                  f"{', '.join(per_indicator_fields())}")
-            raw = [self._raw(name, c) for c in self.codes]
-            self._values[name] = orient(raw, self.direction, marker.orient)
+            self._values[name] = orient_array(self.raw_values(name), self.direction, self._marker(name).orient)
         return self._values[name]
+
+    def raw_values(self, name: str) -> npt.NDArray[np.float64]:
+        """The per-indicator field ``name`` of every indicator in raw units (not oriented), NaN where unset.
+
+        Shape (n_indicators,), or (n_indicators, 2) for an interval.
+        """
+        return as_array([self._raw(name, c) for c in self.codes], self._marker(name).orient)
+
+    def _marker(self, name: str) -> PerIndicator:
+        marker = Indicator.per_indicator(name)
+        if marker is None:
+            raise MethodError(f"no indicator field '{name}' can be needed by a method; per-indicator fields: "
+                              f"{', '.join(per_indicator_fields())}")
+        return marker
 
     def _raw(self, name: str, code: str) -> Any:
         given = self.given.get(name, {})
@@ -223,18 +248,26 @@ def per_indicator_fields() -> list[str]:
     return [name for name in Indicator.model_fields if Indicator.per_indicator(name) is not None]
 
 
-def orient(values: Sequence[Any], direction: npt.NDArray[np.float64], how: str) -> npt.NDArray[np.float64]:
-    """Per-indicator values oriented like the data (x -> direction * x); None becomes NaN.
+def as_array(values: Sequence[Any], how: str) -> npt.NDArray[np.float64]:
+    """Per-indicator values as floats, None as NaN: shape (n,), or (n, 2) for an ``"interval"``."""
+    if how == "interval":
+        return np.array([(np.nan, np.nan) if v is None else v for v in values], dtype=float).reshape(-1, 2)
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def orient_array(values: npt.NDArray[np.float64], direction: npt.NDArray[np.float64],
+                 how: str) -> npt.NDArray[np.float64]:
+    """Per-indicator values in raw units oriented like the data (x -> direction * x), as a new array.
 
     ``"value"``: ``v * d``; ``"interval"``: ``[lo, hi]`` for d = +1, ``[-hi, -lo]`` for
-    d = -1; ``"none"``: as given.
+    d = -1; ``"none"``: as given. ``values`` has shape (..., n) or, for an ``"interval"``,
+    (..., n, 2), with leading batch axes allowed; ``direction`` (n,).
     """
+    out = np.array(values, dtype=float)
     if how == "interval":
-        out = np.array([(np.nan, np.nan) if v is None else v for v in values], dtype=float).reshape(-1, 2)
         flip = direction < 0
-        out[flip] = -out[flip][:, ::-1]
+        out[..., flip, :] = -out[..., flip, ::-1]
         return out
-    out = np.array([np.nan if v is None else v for v in values], dtype=float)
     return out * direction if how == "value" else out
 
 
@@ -265,9 +298,11 @@ def plan(framework: Framework, spec: BuildSpec | None = None) -> BuildPlan:
     wreg = registry_for("weight")
     levels = []
     for level in range(2, fw.n_levels + 1):
-        weights = step_plans("weight", spec.weight, fw.levels[level - 1])
+        passing = {c: MethodChoice(method="equal") for c in fw.padded_levels[level - 1] if c in fw.pass_through}
+        weight_spec = spec.weight.model_copy(update={"overrides": {**spec.weight.overrides, **passing}})
+        weights = step_plans("weight", weight_spec, fw.padded_levels[level - 1])
         levels.append(LevelPlan(
-            level=level, below=fw.levels[level - 2], here=fw.levels[level - 1], nominal=fw.weights(level),
+            level=level, below=fw.padded_levels[level - 2], here=fw.padded_levels[level - 1], nominal=fw.weights(level),
             members=fw.membership(level), weights=weights, aggregate=node_plans(fw, spec, level),
             data_weights=any("x" in wreg.get(p.method).needs for p in weights)))
     return BuildPlan(framework=fw, spec=spec, steps=steps, levels=tuple(levels), questionnaire=questionnaire,
@@ -278,16 +313,17 @@ def node_plans(framework: Framework, spec: BuildSpec, level: int) -> tuple[Plan,
     """Aggregation plans for the nodes of ``level`` (rows of the level's weight matrix).
 
     Precedence: the node's own ``aggregate:`` or ``build.aggregate.overrides[code]``,
-    then ``build.aggregate.levels[level name or number]``, then the global method.
+    then ``build.aggregate.levels[level name or number]``, then the global method. A
+    pass-through node is always the arithmetic mean of its one child (the identity).
     """
     agg = spec.aggregate
     name = framework.level_names[level - 1]
     level_choice = agg.levels.get(name) or agg.levels.get(str(level)) or MethodChoice(
         method=agg.method, params=agg.params)
     overrides = dict(agg.overrides)
-    for code in framework.levels[level - 1]:
-        own = framework.aggregates[code].aggregate
+    for code in framework.padded_levels[level - 1]:
+        own = (framework.aggregates.get(code) or framework.pass_through[code]).aggregate
         if own is not None:
             overrides[code] = own
-    return step_plans("aggregate", agg.model_copy(update={"overrides": overrides}), framework.levels[level - 1],
+    return step_plans("aggregate", agg.model_copy(update={"overrides": overrides}), framework.padded_levels[level - 1],
                       default=level_choice)

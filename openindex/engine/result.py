@@ -124,12 +124,16 @@ class Result:
     stages : dict of str to ndarray
         Indicator-level stages (``STAGES``), each (n_units, n_indicators).
     scores : tuple of ndarray
-        ``scores[k]``: scores of level ``k + 1`` (n_units, n_nodes); ``scores[0]`` is the
-        normalised indicators, ``scores[-1]`` the index.
+        ``scores[k]``: scores of level ``k + 1`` (n_units, n_nodes), columns
+        ``framework.levels[k]``; ``scores[0]`` is the normalised indicators, ``scores[-1]``
+        the index.
     ranks : tuple of ndarray
         Ranks matching ``scores`` (1 = best, ties share the minimum rank, NaN stays NaN).
     weights : tuple of ndarray
-        ``weights[k]``: normalised weight matrix of level ``k + 2`` (n_nodes, n_children).
+        ``weights[k]``: normalised weight matrix of level ``k + 2`` (n_nodes, n_children),
+        over the engine's padded levels: rows ``framework.padded_levels[k + 1]``, columns
+        ``framework.padded_levels[k]`` (the same as ``levels`` unless the tree has mixed
+        depth; see :class:`~openindex.model.framework.Framework`).
     imputed, treated : bool ndarray (n_units, n_indicators)
         Cells filled by imputation / changed by outlier treatment.
     treatment : DataFrame
@@ -231,23 +235,36 @@ class Result:
 
     def weight_table(self) -> pd.DataFrame:
         """Every node's weight: nominal (as in the framework), normalised within its parent, and
-        effective in the index (the product of normalised weights along its path to the root)."""
+        effective in the index (the product of normalised weights along its path to the root).
+
+        In a mixed-depth tree a node's path to its parent runs through pass-through nodes,
+        whose own weight is 1: the weight within the parent is the product along that path.
+        """
         fw = self.framework
-        normalised: dict[str, float] = {fw.root: 1.0}
+        step: dict[str, float] = {fw.root: 1.0}  # weight of each padded node within the node above it
         for k, w in enumerate(self.weights):
-            below = fw.levels[k]
-            for i, code in enumerate(below):
-                normalised[code] = float(w[:, i].sum())
-        rows = []
+            for i, code in enumerate(fw.padded_levels[k]):
+                step[code] = float(w[:, i].sum())
+        rows: list[dict[str, Any]] = []
         for level in range(fw.n_levels, 0, -1):
             for code in fw.levels[level - 1]:
-                eff, node = 1.0, code
-                while node is not None:
-                    eff *= normalised[node]
-                    node = fw.parent[node]
+                within, node = 1.0, code  # product up to the parent
+                while True:
+                    within *= step[node]
+                    up = fw.above[node]
+                    if up == fw.parent[code] or up is None:
+                        break
+                    node = up
+                eff, node = 1.0, code  # product up to the root
+                while True:
+                    eff *= step[node]
+                    up = fw.above[node]
+                    if up is None:
+                        break
+                    node = up
                 rows.append({"code": code, "level": level, "parent": fw.parent[code] or "",
                              "nominal": fw.node(code).weight if fw.parent[code] else 1.0,
-                             "normalised": normalised[code], "effective": eff})
+                             "normalised": within, "effective": eff})
         return pd.DataFrame(rows)
 
     def peer_frame(self, group: str | None = None) -> pd.DataFrame:

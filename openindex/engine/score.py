@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 
 from openindex.data.dataset import Dataset
-from openindex.engine.build import screen_reason
+from openindex.engine.build import real_columns, screen_reason
 from openindex.engine.plan import plan
 from openindex.engine.result import BuildWarning, Result
 from openindex.engine.stages import aggregate_level, denominate, indicator_stages
 from openindex.errors import MethodError
+from openindex.methods.aggregate import RELATIVE
 from openindex.methods.rank import rank_desc
 from openindex.methods.stats import nan_max, nan_min
 
@@ -53,7 +54,7 @@ def score_against(reference: Result, new: Dataset) -> Result:
     Raises
     ------
     MethodError
-        An aggregation is relative (``copeland`` scores units against each other), or no
+        An aggregation is relative (``copeland``, ``bod``: units scored against each other), or no
         new unit passes the screening, or a method cannot score the new values.
     """
     fw, spec = reference.framework, reference.spec
@@ -61,11 +62,13 @@ def score_against(reference: Result, new: Dataset) -> Result:
     codes = bplan.codes
     for lp in bplan.levels:
         for p in lp.aggregate:
-            if p.method == "copeland":
+            if p.method in RELATIVE:
                 nodes = ", ".join(lp.here[r] for r in p.columns)
-                raise MethodError(f"aggregate method 'copeland' (for {nodes}) scores units by pairwise comparison "
-                                  "with every other unit, so a unit cannot be scored with the network held fixed; "
-                                  "use a mean (arithmetic, geometric...) to score self-assessments")
+                how = ("scores units by pairwise comparison with every other unit" if p.method == "copeland" else
+                       "scores each unit against the best of the other units")
+                raise MethodError(f"aggregate method '{p.method}' (for {nodes}) {how}, so a unit cannot be scored "
+                                  "with the network held fixed; use a mean (arithmetic, geometric...) to score "
+                                  "self-assessments")
     if reference.edition in new.editions:
         data = new.for_edition(reference.edition)
     elif len(new.editions) == 1:
@@ -96,6 +99,7 @@ def score_against(reference: Result, new: Dataset) -> Result:
     for lp in bplan.levels:
         scores.append(aggregate_level(scores[-1], reference.weights[lp.level - 2], lp.aggregate,
                                       min_share=spec.aggregate.min_share, member=lp.members))
+    scores = real_columns(fw, scores)
     ranks = tuple(ranks_among(ref_s, s, reference.units, data.unit_codes)
                   for ref_s, s in zip(reference.scores, scores, strict=True))
     warnings = []

@@ -28,22 +28,39 @@ import numpy.typing as npt
 import pandas as pd
 
 from openindex.data.dataset import Dataset
-from openindex.engine.plan import BuildPlan, LevelPlan, Plan
+from openindex.engine.plan import BuildPlan, LevelPlan, Plan, orient_array
 from openindex.errors import DegenerateInputError, MethodError
 from openindex.methods import registry_for
 from openindex.methods.registry import PIPELINE_CONTEXTS
-from openindex.methods.stats import skew_kurt
+from openindex.methods.stats import nan_max, nan_min, skew_kurt
+from openindex.methods.treat import UNTREATED, map_values
+from openindex.model.framework import Indicator
 
 if TYPE_CHECKING:
     from openindex.engine.result import Result
 
 __all__ = ["Context", "IndicatorStages", "StepRunner", "aggregate_level", "aggregate_tree", "degenerate_message",
            "denominate", "indicator_stages", "level_weights", "treatment_table", "weights_from_plans",
-           "reference_stages"]
+           "reference_stages", "treated_values"]
 
 FloatArray = npt.NDArray[np.float64]
 #: a context the engine passes to a method: a function of the plan's column positions
 Context = Callable[[npt.NDArray[np.intp]], Any]
+
+
+#: names listed in a message before "and N more"
+NAMES_SHOWN = 5
+
+
+def name_list(names: Sequence[str], limit: int = NAMES_SHOWN) -> str:
+    """``"a, b, c"``, or the first ``limit`` names and ``"and N more"``: how a message lists names."""
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def node_list(nodes: Sequence[str]) -> str:
+    """The nodes a message is about: ``"econ, social"``, or ``"11 nodes (a, b, c, d, e and 6 more)"``."""
+    return name_list(nodes) if len(nodes) <= NAMES_SHOWN else f"{len(nodes)} nodes ({name_list(nodes)})"
 
 
 def degenerate_message(exc: DegenerateInputError, head: str, *, columns: Sequence[str] = (),
@@ -52,15 +69,23 @@ def degenerate_message(exc: DegenerateInputError, head: str, *, columns: Sequenc
     """The one message of a :class:`DegenerateInputError`, its positions turned into names.
 
     ``"{head}: {message}; indicators: a, b; unit: X. {hint}{suffix}"``; the names are
-    ``columns[exc.columns]`` and ``units[exc.units]`` (singular or plural word by count).
+    ``columns[exc.columns]`` and ``units[exc.units]`` (singular or plural word by count), at most
+    :data:`NAMES_SHOWN` of each (:func:`name_list`). When the error names more (unit, column)
+    cells than that, the message gives their count and the first ones too:
+    ``"{head}: {message} in 87 cases; children: a, b, c, d, e and 48 more; units: X, ... and 35 more;
+    the first 5 cases: X (a), ... {hint}"``.
     """
     cols = [columns[c] for c in exc.columns if c < len(columns)]
     us = [units[u] for u in exc.units if u < len(units)]
-    text = f"{head}: {exc.message}"
+    cases = [f"{units[u]} ({columns[c]})" for u, c in exc.cases if u < len(units) and c < len(columns)]
+    many = len(cases) > NAMES_SHOWN
+    text = f"{head}: {exc.message}" + (f" in {len(cases)} cases" if many else "")
     if cols:
-        text += f"; {column_word[len(cols) > 1]}: {', '.join(cols)}"
+        text += f"; {column_word[len(cols) > 1]}: {name_list(cols)}"
     if us:
-        text += f"; {unit_word[len(us) > 1]}: {', '.join(us)}"
+        text += f"; {unit_word[len(us) > 1]}: {name_list(us)}"
+    if many:
+        text += f"; the first {NAMES_SHOWN} cases: {', '.join(cases[:NAMES_SHOWN])}"
     return text + (f". {exc.hint}" if exc.hint else "") + suffix
 
 
@@ -79,9 +104,12 @@ class StepRunner:
     the per-indicator field of the framework (:meth:`BuildPlan.indicator_values`).
     """
 
-    def __init__(self, bplan: BuildPlan, step: str, unit_names: Sequence[str]) -> None:
+    def __init__(self, bplan: BuildPlan, step: str, unit_names: Sequence[str],
+                 values: Callable[[str, npt.NDArray[np.intp]], FloatArray] | None = None) -> None:
         self.bplan, self.step, self.units = bplan, step, tuple(unit_names)
         self.reg = registry_for(step)
+        #: per-indicator field and column positions -> the values a method receives (default: the plan's)
+        self.values = values or (lambda name, cols: bplan.indicator_values(name)[cols])
 
     def call(self, plan_: Plan, x: FloatArray, context: Mapping[str, Context]) -> Any:
         """Run ``plan_`` on the columns it names of ``x`` (..., n_units, n_indicators)."""
@@ -90,7 +118,7 @@ class StepRunner:
         kwargs = dict(plan_.params)
         for name in method.needs:
             if name not in PIPELINE_CONTEXTS:
-                kwargs[name] = self.bplan.indicator_values(name)[cols]
+                kwargs[name] = self.values(name, cols)
             elif name in context:
                 kwargs[name] = context[name](cols)
             elif name not in _optional(method.func):
@@ -228,13 +256,18 @@ def indicator_stages(bplan: BuildPlan, data: Dataset, denominated: FloatArray, e
             continue
         ctx = {} if reference is None else {"reference": _columns(ref["treat"])}
         res = runner.call(p, imputed, ctx)
-        cols = list(p.columns)
-        treated[..., cols] = res.x
-        how[..., cols], points[..., cols] = res.how, res.points
+        treat_cols = list(p.columns)
+        treated[..., treat_cols] = res.x
+        how[..., treat_cols], points[..., treat_cols] = res.how, res.points
 
-    # ---- directions + normalise
+    # ---- directions + normalise: goalposts, targets and scales follow each indicator's treatment
     oriented = treated * bplan.direction
-    runner = StepRunner(bplan, "normalise", units)
+    before, after = (imputed, treated) if reference is None else (ref["treat"], reference.stages["treated"])
+
+    def values(name: str, cols: npt.NDArray[np.intp]) -> FloatArray:
+        return treated_values(bplan, name, cols, before, after, how)
+
+    runner = StepRunner(bplan, "normalise", units, values)
     normalised = np.full(oriented.shape, np.nan)
     ctx = {} if reference is None else {"reference": _columns(ref["normalise"])}
     for full in bplan.steps["normalise"]:
@@ -245,6 +278,89 @@ def indicator_stages(bplan: BuildPlan, data: Dataset, denominated: FloatArray, e
         bplan.check_needs("normalise", p)
         normalised[..., list(cols)] = runner.call(p, oriented, ctx)
     return IndicatorStages(imputed, treated, oriented, normalised, how, points)
+
+
+def treated_values(bplan: BuildPlan, name: str, cols: Sequence[int] | npt.NDArray[np.intp], before: FloatArray,
+                   after: FloatArray, how: npt.NDArray[np.int_], raw: FloatArray | None = None) -> FloatArray:
+    """The per-indicator field ``name`` of the indicators ``cols`` on the scale of their treated data, oriented.
+
+    Goalposts, targets and points scales are declared in raw units, and the normalisers
+    compare them with the treated data. So each value is mapped through the treatment its
+    indicator received, with the same function as the data
+    (:func:`openindex.methods.treat.map_values`: the log transform, or the cap that
+    Winsorisation set), then oriented like the data (x -> direction * x,
+    :meth:`BuildPlan.indicator_values`). A value of an untreated indicator is used as given.
+    A unit whose raw value equals a goalpost or the target therefore scores exactly what
+    that goalpost or target stands for, whatever the treatment. (An interval whose two
+    bounds lie beyond the same Winsorisation cap, where every unit lies on one side of
+    both, is kept as declared rather than collapsed to a point.)
+
+    Parameters
+    ----------
+    bplan : BuildPlan
+    name : str
+        A per-indicator field (``goalposts``, ``target``, ``scale``...).
+    cols : sequence of int
+        Indicator positions (k of them).
+    before, after : ndarray, shape (..., n_units, n_ind)
+        The values the treatment was decided on (the imputed data, or the reference's) and
+        the same values treated.
+    how : int ndarray, shape (..., n_ind)
+        The treatment of every indicator (:class:`openindex.methods.treat.Treated`).
+    raw : ndarray, shape (..., k) or (..., k, 2), optional
+        Values to use instead of the plan's, in raw units (e.g. sampled goalposts).
+
+    Returns
+    -------
+    ndarray, shape (..., k) or (..., k, 2)
+        With the batch axes of ``how`` (or of ``raw``) when a treatment changed the values.
+
+    Raises
+    ------
+    MethodError
+        A value of a log-transformed indicator at or below min - 0.01 (max - min) of its
+        data, where the log transform (and so a score on its scale) is undefined.
+    """
+    cols = np.asarray(cols, dtype=np.intp)
+    marker = Indicator.per_indicator(name)
+    values = bplan.raw_values(name)[cols] if raw is None else np.asarray(raw, dtype=float)
+    orient_how = "none" if marker is None else marker.orient
+    treated = how[..., cols]
+    if orient_how == "none" or not (treated != UNTREATED).any():
+        return orient_array(values, bplan.direction[cols], orient_how)
+    interval = orient_how == "interval"
+    v = values
+    if interval:  # (2, ..., k): each bound maps like a value, the bound axis in front of every batch axis
+        v = np.moveaxis(values, -1, 0)
+        pad = max(0, (treated.ndim - 1) - (v.ndim - 2))
+        v = v.reshape(v.shape[:1] + (1,) * pad + v.shape[1:])
+    mapped = map_values(v, before[..., cols], after[..., cols], treated)
+    bad = np.isnan(mapped) & ~np.isnan(v)
+    if bad.any():
+        raise MethodError(_undefined_message(bplan, name, cols, v, bad, before[..., cols]))
+    if interval:  # both bounds beyond the same Winsorisation cap would collapse: every unit is beyond them anyway
+        mapped = np.where(~(mapped[1] > mapped[0]) & (v[1] > v[0]), v, mapped)
+    return orient_array(np.moveaxis(mapped, 0, -1) if interval else mapped, bplan.direction[cols], orient_how)
+
+
+def _undefined_message(bplan: BuildPlan, name: str, cols: npt.NDArray[np.intp], v: FloatArray,
+                       bad: npt.NDArray[np.bool_], before: FloatArray) -> str:
+    """The refusal of a goalpost or target that the log transform of its indicator cannot map."""
+    k = len(cols)
+    codes = [bplan.codes[cols[i]] for i in np.nonzero(bad.reshape(-1, k).any(axis=0))[0]]
+    lo, hi = nan_min(before), nan_max(before)
+    limit = np.broadcast_to(lo - 0.01 * (hi - lo), bad.shape)
+    first = tuple(np.argwhere(bad)[0])
+    code = bplan.codes[cols[first[-1]]]
+    method = bplan.method_of["treat"][int(cols[first[-1]])].method
+    value = np.broadcast_to(v, bad.shape)[first]
+    treat = ("build.treat.overrides: {" + ", ".join(f"{c}: {{method: none}}" for c in codes) + "}"
+             if len(codes) <= NAMES_SHOWN else "build.treat.overrides.<code>: {method: none} for each")
+    return (f"normalise: the {name} of {name_list(codes)} cannot be put on the scale of the log-transformed data "
+            f"(treat method '{method}'): the log transform log(x - min + 0.01 (max - min)) is defined only above "
+            f"min - 0.01 (max - min) of the data, and {code} has {name} {value:g} <= {limit[first]:g}. Leave these "
+            f"indicators untreated ({treat}; goalposts and targets already bound outliers), or declare {name} "
+            "inside the log's domain")
 
 
 def _whole(value: Any) -> Context:
@@ -347,7 +463,7 @@ def weights_from_plans(nominal: FloatArray, members: npt.NDArray[np.bool_], belo
         try:
             out[..., rows, :] = method.func(nominal[rows], **kwargs)
         except DegenerateInputError as exc:
-            nodes = ", ".join(here[r] for r in rows)
+            nodes = node_list([here[r] for r in rows])
             raise MethodError(degenerate_message(exc, f"weight method '{p.method}' for {nodes}")) from None
     return out
 
@@ -393,10 +509,9 @@ def aggregate_level(
         except DegenerateInputError as exc:
             raise MethodError(describe(p, exc) if describe else str(exc)) from None
     if min_share > 0:
-        if member is None:
-            member = (w > 0).reshape(-1, *w.shape[-2:]).any(axis=0)
-        present = (~np.isnan(x)).astype(float) @ member.T.astype(float)
-        y = np.where(present / member.sum(axis=1) < min_share, np.nan, y)
+        members = np.any((w > 0).reshape(-1, *w.shape[-2:]), axis=0) if member is None else member
+        present = (~np.isnan(x)).astype(float) @ members.T.astype(float)
+        y = np.where(present / members.sum(axis=1) < min_share, np.nan, y)
     return y
 
 
@@ -407,7 +522,7 @@ class AggregationErrors:
         self.here, self.below, self.units, self.suffix = level.here, level.below, tuple(units), suffix
 
     def __call__(self, p: Plan, exc: DegenerateInputError) -> str:
-        nodes = ", ".join(self.here[r] for r in p.columns)
+        nodes = node_list([self.here[r] for r in p.columns])
         return degenerate_message(exc, f"aggregate method '{p.method}' for {nodes}", columns=self.below,
                                   units=self.units, column_word=("children", "children"),
                                   unit_word=("units", "units"), suffix=self.suffix)

@@ -12,6 +12,17 @@ scale ``[-hi, -lo]``). Methods on a ratio scale (``index_to_mean``,
 ``distance_to_frontier``) need a positive reference value and therefore raise on the
 negated values of a lower-is-better indicator: use an interval-scale method for those.
 
+Values declared in raw units (goalposts, targets, points scales) arrive on the scale of
+``x``: the engine maps them through the outlier treatment each indicator received (the
+same log transform, or the same Winsorisation cap; see
+:func:`openindex.engine.stages.treated_values`), so a unit whose raw value equals a
+goalpost or the target scores what that goalpost or target stands for. Such a context may
+then carry leading batch axes (one value per replication), broadcast with those of ``x``.
+
+Output range: ``minmax``, ``goalposts``, ``distance_to_target`` and ``points`` take
+``low`` and ``high`` (default 0 and 100), the scores of the worst and the best value;
+``low > 0`` keeps every score positive, as a geometric or harmonic mean needs.
+
 A column with no present value gives an all-missing column (no error).
 
 Ties (``rank``, ``percentile``, ``borda``): values equal up to rounding noise are tied,
@@ -98,13 +109,25 @@ def _tie_counts(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 
 def _per_indicator(value: np.ndarray, n_ind: int, width: int, name: str, method: str) -> np.ndarray:
+    """A per-indicator context as floats, shape (..., n_ind) or (..., n_ind, width) (leading batch axes allowed)."""
     arr = np.asarray(value, dtype=np.float64)
     want = (n_ind,) if width == 1 else (n_ind, width)
-    if arr.shape != want:
+    if arr.shape[arr.ndim - len(want):] != want:
         raise MethodError(
             f"The '{name}' of normalise method '{method}' must have shape {want}. Got {arr.shape} instead."
         )
     return arr
+
+
+def _interval(value: np.ndarray, n_ind: int, name: str, method: str, what: str,
+              hint: str) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds lo, hi (..., 1, n_ind) of the per-indicator interval context ``name``; raise where hi <= lo."""
+    arr = _per_indicator(value, n_ind, 2, name, method)
+    lo, hi = arr[..., None, :, 0], arr[..., None, :, 1]
+    bad = ~np.isnan(lo) & ~np.isnan(hi) & ~(hi > lo)
+    if bad.any():
+        raise DegenerateInputError(f"{what} with hi <= lo", columns=_bad_columns(bad), hint=hint)
+    return lo, hi
 
 
 @NORMALISERS.register("minmax", needs=("reference",))
@@ -274,21 +297,23 @@ def percentile(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndar
 
 
 @NORMALISERS.register("goalposts", needs=("goalposts",))
-def goalposts(
-    x: np.ndarray, *, goalposts: np.ndarray, scale: float = 100.0, trunc: bool = True
-) -> np.ndarray:
-    """Rescale between fixed goalposts (a worst and a best value declared per indicator).
+def goalposts(x: np.ndarray, *, goalposts: np.ndarray, low: float = 0.0, high: float = 100.0,
+              trunc: bool = True) -> np.ndarray:
+    """Rescale between fixed goalposts (a worst and a best value declared per indicator) onto [low, high].
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
-    goalposts : ndarray, shape (n_ind, 2) (context)
-        Direction-adjusted [lo, hi] of every indicator; a row of NaN means the indicator
-        has no goalposts and its column comes out missing.
-    scale : float, default 100.0
-        Score at the upper goalpost.
+    goalposts : ndarray, shape (..., n_ind, 2) (context)
+        Direction-adjusted [lo, hi] of every indicator, on the scale of ``x`` (the engine
+        maps goalposts declared in raw units through the indicator's outlier treatment);
+        a row of NaN means the indicator has no goalposts and its column comes out missing.
+        Leading batch axes broadcast with those of ``x``.
+    low, high : float, default 0.0 and 100.0
+        Score at the lower and at the upper goalpost (``low > 0`` keeps every score
+        positive, for a geometric mean).
     trunc : bool, default True
-        Clip the result to [0, scale] (values beyond the goalposts score 0 or ``scale``).
+        Clip the result to [low, high] (values beyond the goalposts score ``low`` or ``high``).
 
     Returns
     -------
@@ -301,9 +326,15 @@ def goalposts(
 
     Notes
     -----
-    Formula: y = (x - lo) / (hi - lo) * scale, then y = min(max(y, 0), scale) when trunc.
-    Unlike min-max, the scores do not depend on the other units, so they are comparable
-    across editions.
+    Formula: y = low + (x - lo) / (hi - lo) * (high - low), then y = min(max(y, low), high)
+    when trunc. Unlike min-max, the scores do not depend on the other units, so they are
+    comparable across editions.
+
+    Goalposts are declared in raw units. After a log transform (``treat: log``, or
+    ``winsorise`` falling back to it) the engine applies the same transform to them, so a
+    unit at the upper goalpost still scores ``high``; a goalpost where that transform is
+    undefined (at or below min - 0.01 (max - min) of the data) is refused. After
+    Winsorisation a goalpost beyond the cap is capped like the data.
 
     References
     ----------
@@ -311,34 +342,31 @@ def goalposts(
     COINr ``n_goalposts()``; UNDP Human Development Report technical notes.
     """
     out = as_data(x)
-    gp = _per_indicator(goalposts, out.shape[-1], 2, "goalposts", "goalposts")
-    lo, hi = gp[:, 0], gp[:, 1]
-    bad = ~np.isnan(lo) & ~np.isnan(hi) & ~(hi > lo)
-    if bad.any():
-        raise DegenerateInputError(
-            "goalposts with hi <= lo",
-            columns=np.nonzero(bad)[0],
-            hint="Declare goalposts [worst, best] with worst < best on the indicator's own scale.",
-        )
+    lo, hi = _interval(goalposts, out.shape[-1], "goalposts", "goalposts", "goalposts",
+                       "Declare goalposts [worst, best] with worst < best on the indicator's own scale.")
     with np.errstate(invalid="ignore", divide="ignore"):
-        y: np.ndarray = (out - lo) / (hi - lo) * scale
+        y: np.ndarray = low + (out - lo) / (hi - lo) * (high - low)
     if trunc:
-        y = np.clip(y, min(0.0, scale), max(0.0, scale))
+        y = np.clip(y, min(low, high), max(low, high))
     return y
 
 
 @NORMALISERS.register("distance_to_target", needs=("target", "reference"))
-def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False,
-                       reference: np.ndarray | None = None) -> np.ndarray:
-    """Distance to a target: progress from the worst unit towards the target, on 0..100.
+def distance_to_target(x: np.ndarray, *, target: np.ndarray, low: float = 0.0, high: float = 100.0,
+                       cap: bool = False, reference: np.ndarray | None = None) -> np.ndarray:
+    """Distance to a target: progress from the worst unit towards the target, onto [low, high].
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
-    target : ndarray, shape (n_ind,) (context)
-        Direction-adjusted target of every indicator; NaN gives a missing column.
+    target : ndarray, shape (..., n_ind) (context)
+        Direction-adjusted target of every indicator, on the scale of ``x`` (the engine
+        maps a target declared in raw units through the indicator's outlier treatment);
+        NaN gives a missing column. Leading batch axes broadcast with those of ``x``.
+    low, high : float, default 0.0 and 100.0
+        Score of the worst unit and of a unit exactly on target.
     cap : bool, default False
-        Cap the score at 100 (units beyond the target get no extra credit).
+        Cap the score at ``high`` (units beyond the target get no extra credit).
     reference : ndarray, shape (..., n_ref, n_ind), optional (context)
         Units whose minimum is the worst value (default ``x``); see the module docstring.
 
@@ -353,11 +381,14 @@ def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False,
 
     Notes
     -----
-    Formula: y = 100 * (x - min) / (target - min), min over present units; y = min(y, 100)
-    when cap. The worst unit scores 0 and a unit exactly on target 100. Multiplied by 100
-    (COINr returns the bare ratio) so that it mixes with the 0..100 min-max default.
-    For a lower-is-better indicator (negated data and target) this equals
-    100 * (max - x) / (max - target) on the raw scale.
+    Formula: y = low + (high - low) * (x - min) / (target - min), min over present units;
+    y = min(y, high) when cap. The worst unit scores ``low`` and a unit exactly on target
+    ``high``. With the defaults this is 100 times COINr's bare ratio, so that it mixes with
+    the 0..100 min-max default. For a lower-is-better indicator (negated data and target)
+    it equals low + (high - low) * (max - x) / (max - target) on the raw scale.
+
+    The target is declared in raw units; after an outlier treatment it is mapped like
+    the data (see :func:`goalposts`), so a unit on target still scores ``high``.
 
     References
     ----------
@@ -365,9 +396,9 @@ def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False,
     (distance to a reference); COINr ``n_dist2targ()``.
     """
     out = as_data(x)
-    t = _per_indicator(target, out.shape[-1], 1, "target", "distance_to_target")
+    t = _per_indicator(target, out.shape[-1], 1, "target", "distance_to_target")[..., None, :]
     lo = nan_min(_reference(reference, out, "distance_to_target"), keepdims=True)
-    bad = ~np.isnan(t) & ~np.isnan(lo[..., 0, :]) & ~(t > lo[..., 0, :])
+    bad = ~np.isnan(t) & ~np.isnan(lo) & ~(t > lo)
     if bad.any():
         raise DegenerateInputError(
             "target not above the worst value of the indicator",
@@ -375,8 +406,8 @@ def distance_to_target(x: np.ndarray, *, target: np.ndarray, cap: bool = False,
             hint="Set a target better than every unit's worst value, or use goalposts.",
         )
     with np.errstate(invalid="ignore", divide="ignore"):
-        y: np.ndarray = 100.0 * (out - lo) / (t - lo)
-    return np.minimum(y, 100.0) if cap else y
+        y: np.ndarray = low + (high - low) * (out - lo) / (t - lo)
+    return np.minimum(y, high) if cap else y
 
 
 def _ratio_to_reference(x: np.ndarray, direction: np.ndarray, reference: str, method: str,
@@ -529,18 +560,19 @@ def borda(x: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
 
 
 @NORMALISERS.register("points", needs=("scale",))
-def points(x: np.ndarray, *, scale: np.ndarray, scale_to: float = 100.0) -> np.ndarray:
-    """Rescale questionnaire points from their declared scale to 0..``scale_to``.
+def points(x: np.ndarray, *, scale: np.ndarray, low: float = 0.0, high: float = 100.0) -> np.ndarray:
+    """Rescale questionnaire points from their declared scale onto [low, high].
 
     Parameters
     ----------
     x : ndarray, shape (..., n_units, n_ind)
         Points as answered (direction-adjusted).
-    scale : ndarray, shape (n_ind, 2) (context)
+    scale : ndarray, shape (..., n_ind, 2) (context)
         Declared [lo, hi] of each item's points scale (direction-adjusted); a NaN row
-        gives a missing column.
-    scale_to : float, default 100.0
-        Score at the top of the scale.
+        gives a missing column. Leading batch axes broadcast with those of ``x``.
+    low, high : float, default 0.0 and 100.0
+        Score at the bottom and at the top of the scale (``low > 0`` keeps the weakest
+        answer above 0, for a geometric mean).
 
     Returns
     -------
@@ -553,8 +585,8 @@ def points(x: np.ndarray, *, scale: np.ndarray, scale_to: float = 100.0) -> np.n
 
     Notes
     -----
-    Formula: y = (x - lo) / (hi - lo) * scale_to. Values outside the declared scale are not
-    clipped (data validation reports them).
+    Formula: y = low + (x - lo) / (hi - lo) * (high - low). Values outside the declared
+    scale are not clipped (data validation reports them).
 
     References
     ----------
@@ -562,15 +594,8 @@ def points(x: np.ndarray, *, scale: np.ndarray, scale_to: float = 100.0) -> np.n
     to 0..100); OECD/JRC (2008), *Handbook*, section 1.6 (categorical scales).
     """
     out = as_data(x)
-    sc = _per_indicator(scale, out.shape[-1], 2, "scale", "points")
-    lo, hi = sc[:, 0], sc[:, 1]
-    bad = ~np.isnan(lo) & ~np.isnan(hi) & ~(hi > lo)
-    if bad.any():
-        raise DegenerateInputError(
-            "points scale with hi <= lo",
-            columns=np.nonzero(bad)[0],
-            hint="Declare the points scale as [lowest, highest] with lowest < highest.",
-        )
+    lo, hi = _interval(scale, out.shape[-1], "scale", "points", "points scale",
+                       "Declare the points scale as [lowest, highest] with lowest < highest.")
     with np.errstate(invalid="ignore", divide="ignore"):
-        y: np.ndarray = (out - lo) / (hi - lo) * scale_to
+        y: np.ndarray = low + (out - lo) / (hi - lo) * (high - low)
     return y

@@ -111,7 +111,7 @@ class Registry:
             fields_ = {k: (hints.get(k, Any), p.default) for k, p in user.items()}
             model = pydantic.create_model(  # type: ignore[call-overload]
                 f"{self.family}_{name}_params",
-                __config__=pydantic.ConfigDict(extra="forbid", strict=False),
+                __config__=pydantic.ConfigDict(extra="forbid", strict=False, allow_inf_nan=False),
                 **fields_,
             )
             self._methods[name] = Method(name, self.family, func, user, tuple(needs), model)
@@ -172,6 +172,8 @@ class Registry:
 def _describe_type(annotation: Any) -> str:
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
     text = str(text).replace("typing.", "")
+    if text.startswith("Literal[") and text.endswith("]"):
+        return "one of " + text[len("Literal["):-1]
     return {"float": "a number", "int": "an integer", "bool": "true or false", "str": "a text"}.get(
         text, f"of type {text}"
     )

@@ -19,6 +19,9 @@ reference produced; the log transform uses the reference's minimum and range. So
 ``f(x, reference=x)`` equals ``f(x)``, and ``f(x, reference=r)[i]`` depends on ``x[i]``
 and ``r`` only. ``how`` is then the reference's treatment and ``points`` counts the units
 of ``x`` whose value changed (-1 for a log-transformed column).
+
+Values in raw units that a later step compares with the treated data (goalposts,
+targets, points scales) follow the same treatment: :func:`map_values`.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ import numpy as np
 
 from openindex.errors import MethodError
 from openindex.methods.registry import Registry
-from openindex.methods.stats import as_data, check_reference, skew_kurt
+from openindex.methods.stats import as_data, check_reference, nan_max, nan_min, skew_kurt
 
-__all__ = ["TREATMENTS", "Treated", "UNTREATED", "WINSORISED", "LOGGED", "none", "winsorise", "log"]
+__all__ = ["TREATMENTS", "Treated", "UNTREATED", "WINSORISED", "LOGGED", "none", "winsorise", "log", "map_values"]
 
 TREATMENTS = Registry("treat")
 
@@ -237,6 +240,55 @@ def winsorise(x: np.ndarray, *, skew: float = 2.0, kurtosis: float = 3.5, max_po
                 p = 0
             how_f[b, j], pts_f[b, j] = h, p
     return Treated(flat.reshape(out.shape), how_f.reshape(how.shape), pts_f.reshape(points.shape))
+
+
+def map_values(values: np.ndarray, before: np.ndarray, after: np.ndarray, how: np.ndarray) -> np.ndarray:
+    """Map values in an indicator's raw units (goalposts, targets) through the treatment its data received.
+
+    Parameters
+    ----------
+    values : ndarray, shape (..., n_ind)
+        Values in raw units, one per indicator; leading axes broadcast with the batch axes.
+    before : ndarray, shape (..., n_units, n_ind)
+        The values the treatment was decided on (the data, or the ``reference``).
+    after : ndarray, shape (..., n_units, n_ind)
+        The same values treated.
+    how : int ndarray, shape (..., n_ind)
+        The treatment of every indicator (:data:`UNTREATED`, :data:`WINSORISED`, :data:`LOGGED`).
+
+    Returns
+    -------
+    ndarray
+        ``values`` on the scale of the treated data (broadcast shape); NaN where the
+        treatment has no value for them (below the domain of the log).
+
+    Notes
+    -----
+    With min and max over the present values of ``before``:
+
+    - untreated: v;
+    - log-transformed: log(v - min + 0.01 (max - min)), the function applied to the data;
+      NaN where v - min + 0.01 (max - min) <= 0 (v at or below min - 0.01 (max - min)),
+      where it is undefined;
+    - winsorised: v capped at the bound of each side Winsorisation moved, min(v, max')
+      when max' = max(after) < max and max(v, min') when min' = min(after) > min. A side
+      where no value was moved is left as it is, because Winsorisation did not change it.
+
+    So a unit whose raw value equals v gets exactly the treated value of v, and a score
+    that compares treated data with v (goalposts, distance to a target) is the one the
+    raw value would get on the treated scale.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    b, a = as_data(before), as_data(after)
+    lo, hi = nan_min(b), nan_max(b)
+    top, bottom = nan_max(a), nan_min(a)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shifted = v - lo + 0.01 * (hi - lo)
+        logged = np.where(shifted > 0, np.log(np.where(shifted > 0, shifted, 1.0)), np.nan)
+    capped = np.where(top < hi, np.minimum(v, top), v)
+    capped = np.where(bottom > lo, np.maximum(capped, bottom), capped)
+    out: np.ndarray = np.where(how == LOGGED, logged, np.where(how == WINSORISED, capped, v))
+    return out
 
 
 @TREATMENTS.register("log", needs=("reference",))

@@ -15,10 +15,33 @@ A framework file is YAML (see ``indicators/opencities.yaml``)::
 
 :func:`parse_framework` validates the whole file at once (every field of every
 entry, then the structural rules: unique codes, known parents, no cycles, every
-leaf an indicator, every indicator at the bottom level, no empty node, weights) and
+leaf an indicator, as many levels as `levels` names, no empty node, weights) and
 raises one :class:`~openindex.errors.FrameworkError` listing every problem with its
 path and line. The result is a frozen :class:`Framework` carrying the parsed model
 and the derived structure (codes per level, parent indices, weight matrices).
+
+Mixed depth
+-----------
+Indicators need not all sit at the bottom of one uniform tree: an indicator may sit
+directly under a theme or under the index, and an area directly under the index beside
+a sub-index grouping other areas (COINr issue #35; the ICC's "intercultural lens" in
+``indicators/icc.yaml``). Indicators are level 1 and every aggregate sits one level above
+its highest child, so the root is at level ``len(levels)`` and a node may sit more than
+one level below its parent.
+
+The engine aggregates level by level and needs every node's children one level below
+it. For each level a node skips, the framework therefore derives an implicit
+*pass-through node*: one child (the skipped node, weight 1 inside it), aggregated by the
+arithmetic mean of that one child (the identity), with the skipped node's file weight in
+the parent; a node two levels below its parent gets one pass-through, three levels below
+two, chained. A pass-through node is named after the node it carries and coded
+``"<code>@<level>"`` (``@`` cannot appear in a code of the file, so it never clashes). It
+is engine scaffolding only: it lives in :attr:`Framework.padded_levels`,
+:attr:`Framework.above`, :meth:`Framework.weights` and :meth:`Framework.membership`
+(what the build plan reads), while :attr:`Framework.levels`, :attr:`Framework.parent`,
+:meth:`Framework.children`, the results' scores and every output show the tree as written,
+so no score appears twice. The pass-through nodes of a level come after its real nodes,
+so the real nodes keep their positions in the engine's level arrays.
 """
 
 from __future__ import annotations
@@ -31,10 +54,11 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pydantic
 import yaml
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from openindex.errors import FrameworkError, MethodError, Problem, ProblemCode
 from openindex.methods import STEPS, registry_for
+from openindex.methods.registry import did_you_mean
 from openindex.model.locations import (
     is_pydantic_tag,
     name_hint,
@@ -44,12 +68,13 @@ from openindex.model.locations import (
     yaml_location,
 )
 from openindex.model.peers import PeerGroup
-from openindex.model.spec import BuildSpec, MethodChoice, StrictModel, UncertaintySpec
+from openindex.model.spec import BuildSpec, Lang, MethodChoice, StrictModel, UncertaintySpec
 
 __all__ = [
     "AnswerOption",
     "Translation",
     "IndicatorTranslation",
+    "AttributeTranslation",
     "FrameworkTranslation",
     "PerIndicator",
     "DEFAULT_ANSWER_SCALE",
@@ -64,8 +89,6 @@ __all__ = [
 ]
 
 Code = str
-#: a language code such as ``fr`` or ``pt-BR`` (keys of ``translations``)
-Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 
 
 class Translation(StrictModel):
@@ -81,6 +104,12 @@ class IndicatorTranslation(Translation):
     unit: str = ""
     question: str = ""
     options: dict[str, str] = Field(default_factory=dict, description="Answer code -> translated label.")
+
+
+class AttributeTranslation(Translation):
+    """Texts of a unit attribute in another language: name, description, unit."""
+
+    unit: str = ""
 
 
 class FrameworkTranslation(Translation):
@@ -242,6 +271,8 @@ class Attribute(StrictModel):
     unit: str = ""
     kind: Literal["numeric", "categorical"] = "numeric"
     description: str = ""
+    translations: dict[Lang, AttributeTranslation] = Field(
+        default_factory=dict, description="Texts in other languages: {fr: {name: ..., unit: ...}} (reports).")
 
 
 class DataColumns(StrictModel):
@@ -303,9 +334,20 @@ class Framework:
         Where it came from (a path, or ``"<memory>"``).
     levels : tuple of tuple of str
         ``levels[0]`` are the indicator codes in file order; ``levels[k]`` the codes of
-        level ``k + 1`` (level 2 = first aggregate level), in file order.
+        level ``k + 1`` (level 2 = first aggregate level), in file order. An aggregate's
+        level is one above its highest child (see "Mixed depth" in the module docstring).
     parent : dict
-        Code -> parent code (the root maps to None).
+        Code -> parent code as written in the file (the root maps to None).
+    padded_levels : tuple of tuple of str
+        The columns of the engine's level arrays: ``levels[k]`` followed by the
+        pass-through nodes of level ``k + 1``, so that the children of every node of
+        ``padded_levels[k]`` are in ``padded_levels[k - 1]``. Equal to ``levels`` when no
+        node skips a level.
+    above : dict
+        Code (real or pass-through) -> the node of the next padded level that aggregates
+        it: its parent, or the pass-through node carrying it through a skipped level.
+    pass_through : dict
+        Pass-through code -> its (derived, not validated) :class:`Aggregate`.
     """
 
     model: FrameworkModel
@@ -313,6 +355,9 @@ class Framework:
     levels: tuple[tuple[Code, ...], ...]
     parent: Mapping[Code, Code | None]
     lines: Mapping[tuple[Any, ...], int] = field(default_factory=dict, repr=False, compare=False)
+    padded_levels: tuple[tuple[Code, ...], ...] = ()
+    above: Mapping[Code, Code | None] = field(default_factory=dict, repr=False)
+    pass_through: Mapping[Code, Aggregate] = field(default_factory=dict, repr=False)
 
     # ---- convenient views ------------------------------------------------------------
     @property
@@ -362,46 +407,67 @@ class Framework:
         return self.levels[-1][0]
 
     def node(self, code: Code) -> Indicator | Aggregate:
-        return self.indicators.get(code) or self.aggregates[code]
+        """The indicator, aggregate or pass-through node of a code."""
+        return self.indicators.get(code) or self.aggregates.get(code) or self.pass_through[code]
 
     def level_of(self, code: Code) -> int:
-        """Level number of a code: 1 for indicators, ``n_levels`` for the index."""
-        for k, codes in enumerate(self.levels, 1):
-            if code in codes:
-                return k
+        """Level number of a code: 1 for indicators, ``n_levels`` for the index (pass-through codes too)."""
+        for levels in (self.levels, self.padded_levels):
+            for k, codes in enumerate(levels, 1):
+                if code in codes:
+                    return k
         raise KeyError(code)
 
+    def carried(self, code: Code) -> Code:
+        """The node of the file a pass-through node carries (``code`` itself for a node of the file)."""
+        return code.rsplit("@", 1)[0] if code in self.pass_through else code
+
+    @cached_property
+    def _children(self) -> dict[Code, tuple[Code, ...]]:
+        kids: dict[Code, list[Code]] = {}
+        for c in (*self.aggregates, *self.indicators):  # file order: aggregates, then indicators
+            p = self.parent[c]
+            if p is not None:
+                kids.setdefault(p, []).append(c)
+        return {p: tuple(cs) for p, cs in kids.items()}
+
     def children(self, code: Code) -> tuple[Code, ...]:
-        k = self.level_of(code)
-        return tuple(c for c in self.levels[k - 2] if self.parent[c] == code) if k > 1 else ()
+        """The children of a node as written in the file (aggregates, then indicators, in file order)."""
+        return self._children.get(code, ())
 
     def weights(self, level: int) -> np.ndarray:
-        """Nominal weight matrix from level ``level - 1`` to ``level``.
+        """Nominal weight matrix from padded level ``level - 1`` to padded level ``level``.
 
         Returns
         -------
-        ndarray, shape (n_nodes_at_level, n_nodes_below)
-            ``W[j, i]`` is the file weight of child ``i`` if its parent is node ``j``,
-            else 0 (not normalised: the weight method does that).
+        ndarray, shape (n_padded_nodes_at_level, n_padded_nodes_below)
+            ``W[j, i]`` is the file weight of child ``i`` if node ``j`` aggregates it
+            (``above[i] == j``), else 0 (not normalised: the weight method does that). A
+            pass-through node carries its child's file weight; the child weighs 1 inside it.
         """
-        below, here = self.levels[level - 2], self.levels[level - 1]
+        below, here = self.padded_levels[level - 2], self.padded_levels[level - 1]
         index: dict[Code | None, int] = {c: j for j, c in enumerate(here)}
         w = np.zeros((len(here), len(below)))
         for i, c in enumerate(below):
-            w[index[self.parent[c]], i] = self.node(c).weight
+            up = self.above[c]
+            w[index[up], i] = 1.0 if up in self.pass_through else self.node(c).weight
         return w
 
     def membership(self, level: int) -> np.ndarray:
-        """Boolean matrix (n_nodes_at_level, n_nodes_below): child ``i`` belongs to node ``j``."""
-        below, here = self.levels[level - 2], self.levels[level - 1]
+        """Boolean matrix (n_padded_nodes_at_level, n_padded_nodes_below): node ``j`` aggregates child ``i``."""
+        below, here = self.padded_levels[level - 2], self.padded_levels[level - 1]
         index: dict[Code | None, int] = {c: j for j, c in enumerate(here)}
         m = np.zeros((len(here), len(below)), dtype=bool)
         for i, c in enumerate(below):
-            m[index[self.parent[c]], i] = True
+            m[index[self.above[c]], i] = True
         return m
 
     def ancestor(self, code: Code, level: int) -> Code:
-        """The ancestor of ``code`` at ``level`` (itself when it is at that level)."""
+        """The ancestor of ``code`` at ``level``.
+
+        Itself when it is at that level; in a mixed-depth tree, the first ancestor above
+        ``level`` when the branch skips that level.
+        """
         while self.level_of(code) < level:
             parent = self.parent[code]
             if parent is None:  # the root: no level above it
@@ -410,11 +476,18 @@ class Framework:
         return code
 
     def summary(self) -> str:
-        """E.g. ``"53 indicators in 11 areas in 3 themes"`` (the root level is named once)."""
+        """E.g. ``"53 indicators in 11 areas in 3 themes"`` (the root level is named once).
+
+        In a mixed-depth tree a level some of whose nodes skip the next one says how many
+        are in it: ``"68 questions in 17 areas (6 of them in 1 sub-index)"``.
+        """
         names = [n.lower() for n in self.level_names]
         parts = [f"{len(self.levels[0])} {_plural(names[0], len(self.levels[0]))}"]
         for k in range(1, self.n_levels - 1):
-            parts.append(f"in {len(self.levels[k])} {_plural(names[k], len(self.levels[k]))}")
+            here = f"{len(self.levels[k])} {_plural(names[k], len(self.levels[k]))}"
+            below = self.levels[k - 1]
+            inside = sum(self.parent[c] in self.levels[k] for c in below)
+            parts.append(f"in {here}" if inside == len(below) else f"({inside} of them in {here})")
         text = " ".join(parts)
         return f"{text}, aggregated into one {names[-1]} ('{self.root}')"
 
@@ -506,14 +579,17 @@ def parse_framework(
                                        "in the framework")
     assert model is not None
     levels, parent = _derive_levels(model)
-    return Framework(model=model, source=source, levels=levels, parent=parent, lines=lines)
+    padded, above, passing = _pad_levels(model, levels, parent)
+    return Framework(model=model, source=source, levels=levels, parent=parent, lines=lines, padded_levels=padded,
+                     above=above, pass_through=passing)
 
 
 def with_settings(framework: Framework, settings: Mapping[str, Any]) -> Framework:
     """Return a copy of ``framework`` with settings changed by dotted YAML path.
 
     ``{"build.normalise.method": "zscore", "build.aggregate.levels.Index.method": "geometric"}``.
-    Values are used as given (the CLI parses ``--set`` values as YAML scalars). Changing a
+    An entry of a list is named by its code (``indicators.gdp.weight``) or by its position from 0
+    (``indicators.0.weight``). Values are used as given (the CLI parses ``--set`` values as YAML scalars). Changing a
     ``method`` resets that choice's ``params`` to the new method's defaults unless the
     same settings also set some of them. The result is re-validated as a whole, so a bad
     value gives the usual error.
@@ -528,7 +604,7 @@ def with_settings(framework: Framework, settings: Mapping[str, Any]) -> Framewor
         node = _setting_parent(data, key, framework.source, create=True)
         last = key.split(".")[-1]
         if isinstance(node, list):
-            node[int(last)] = value
+            node[_list_position(node, key, len(key.split(".")) - 1, framework.source)] = value
         else:
             node[last] = value
     return parse_framework(data, source=f"{framework.source} (with --set)")
@@ -540,7 +616,7 @@ def _setting_parent(data: dict[str, Any], key: str, source: str, *, create: bool
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         if isinstance(node, list):
-            node = node[int(part)]
+            node = node[_list_position(node, key, i, source)]
             continue
         if part not in node or node[part] is None:
             if not create:
@@ -554,20 +630,83 @@ def _setting_parent(data: dict[str, Any], key: str, source: str, *, create: bool
     return node
 
 
+def _list_position(entries: list[Any], key: str, i: int, source: str) -> int:
+    """Position in ``entries`` named by part ``i`` of a dotted ``--set`` key: an entry's code, or a position from 0."""
+    parts = key.split(".")
+    part, within = parts[i], ".".join(parts[:i]) or "the file"
+    codes = [str(e["code"]) for e in entries if isinstance(e, dict) and "code" in e]
+    if part.isdigit() and int(part) < len(entries):
+        return int(part)
+    found = next((k for k, e in enumerate(entries) if isinstance(e, dict) and str(e.get("code")) == part), None)
+    if found is not None:
+        return found
+    if part.lstrip("-").isdigit():
+        problem = (f"'{within}' has {len(entries)} entries, at positions 0 to {len(entries) - 1}; position {part} "
+                   "is not one of them. Name the entry by its code instead"
+                   + (f", e.g. {within}.{codes[0]}.{'.'.join(parts[i + 1:]) or 'weight'}" if codes else ""))
+    else:
+        listed = ", ".join(codes[:10]) + (f" ... ({len(codes)} in all)" if len(codes) > 10 else "")
+        problem = (f"no entry of '{within}' has the code '{part}'.{did_you_mean(part, codes)}"
+                   + (f" The codes are: {listed}" if codes else ""))
+    raise FrameworkError([Problem(source, f"--set {key}", problem, value=part, code=ProblemCode.INVALID_SETTING)])
+
+
 def _derive_levels(model: FrameworkModel) -> tuple[tuple[tuple[Code, ...], ...], dict[Code, Code | None]]:
+    """The nodes of the file level by level (a node one level above its highest child) and their parents."""
     parent: dict[Code, Code | None] = {a.code: a.parent for a in model.aggregates}
     parent.update({i.code: i.parent for i in model.indicators})
-    height: dict[Code, int] = {i.code: 1 for i in model.indicators}
-    for code in height.copy():
-        h, node = 1, parent[code]
-        while node is not None:
-            h += 1
-            height[node] = max(height.get(node, 0), h)
-            node = parent[node]
+    height = _node_heights(parent, [i.code for i in model.indicators])
     levels = [tuple(i.code for i in model.indicators)]
     for k in range(2, len(model.levels) + 1):
         levels.append(tuple(a.code for a in model.aggregates if height[a.code] == k))
     return tuple(levels), parent
+
+
+def _node_heights(parent: Mapping[Code, Any], indicators: Sequence[Code]) -> dict[Code, int]:
+    """Level of every node reached from the indicators: 1 for an indicator, one above its highest child otherwise.
+
+    ``parent`` must be free of cycles and unknown parents (see :func:`problems_in_tree`).
+    """
+    height: dict[Code, int] = {c: 1 for c in indicators}
+    for code in indicators:
+        h, node = 1, parent[code]
+        while node is not None:
+            h += 1
+            if height.get(node, 0) >= h:
+                break  # already reached by a path at least as high: its ancestors too
+            height[node] = h
+            node = parent[node]
+    return height
+
+
+def _pad_levels(model: FrameworkModel, levels: tuple[tuple[Code, ...], ...], parent: Mapping[Code, Code | None],
+                ) -> tuple[tuple[tuple[Code, ...], ...], dict[Code, Code | None], dict[Code, Aggregate]]:
+    """Padded levels, the node above every code and the pass-through nodes (see "Mixed depth" above)."""
+    level = {c: k for k, codes in enumerate(levels, 1) for c in codes}
+    names: dict[Code, Aggregate | Indicator] = {a.code: a for a in model.aggregates}
+    names.update({i.code: i for i in model.indicators})
+    above: dict[Code, Code | None] = {levels[-1][0]: None}
+    passing: dict[Code, Aggregate] = {}
+    padded = [levels[0]]
+    for k in range(2, len(levels) + 1):
+        here = list(levels[k - 1])
+        for c in padded[-1]:
+            real = c.rsplit("@", 1)[0] if c in passing else c
+            p = parent[real]
+            if p is not None and level[p] > k:  # p is further up: carry c through level k
+                code = f"{real}@{k}"
+                node = names[real]
+                passing[code] = Aggregate.model_construct(
+                    code=code, name=node.name, parent=p, weight=node.weight,
+                    description=f"Pass-through: '{real}' sits directly under '{p}', so it is carried unchanged "
+                    f"through level {k} ({model.levels[k - 1]}).",
+                    aggregate=MethodChoice(method="arithmetic"), translations={})
+                here.append(code)
+                above[c] = code
+            else:
+                above[c] = p
+        padded.append(tuple(here))
+    return tuple(padded), above, passing
 
 
 def _check_structure(data: Mapping[str, Any], add: Any) -> None:
@@ -654,7 +793,7 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
                 f"all weights of the children of '{code}' are zero; at least one must be "
                 "positive", code=str(code))
 
-    # indicators all at the bottom, number of levels as declared
+    # as many levels as declared: the longest chain from an indicator to the root (mixed depth allowed)
     if levels is not None and not problems_in_tree(parent, agg_codes):
         depth: dict[str, int] = {}
         for _, e in indicators:
@@ -664,15 +803,19 @@ def _check_structure(data: Mapping[str, Any], add: Any) -> None:
                 node = parent.get(node)
             if isinstance(code, str):
                 depth[code] = d
-        if depth:
-            want = len(levels)
-            for i, e in indicators:
-                code = e.get("code")
-                if code in depth and depth[code] != want:
-                    add(("indicators", i, "parent"), ProblemCode.WRONG_DEPTH,
-                        f"'{code}' sits {depth[code]} levels deep but `levels` "
-                        f"declares {want} ({', '.join(map(str, levels))}); every indicator must be at the "
-                        "bottom level, with one aggregate per level above it", code=str(code))
+        want = len(levels)
+        names = ", ".join(map(str, levels))
+        for i, e in indicators:
+            code = e.get("code")
+            if code in depth and depth[code] > want:
+                add(("indicators", i, "parent"), ProblemCode.WRONG_DEPTH,
+                    f"'{code}' sits {depth[code]} levels deep but `levels` declares {want} ({names}); add the "
+                    "missing level name to `levels`, or attach it higher up", code=str(code))
+        if depth and max(depth.values()) < want:
+            add(("levels",), ProblemCode.WRONG_DEPTH,
+                f"`levels` declares {want} levels ({names}) but the deepest indicator sits only "
+                f"{max(depth.values())} levels deep; remove a level name, or add the aggregate level it names",
+                value=names)
 
     for i, e in indicators:
         den = e.get("denominator")

@@ -51,6 +51,8 @@ def pydantic_message(err: Mapping[str, Any]) -> str:
         return "direction must be 1 (higher is better) or -1 (lower is better)"
     if kind == "greater_than_equal" and field_name == "weight":
         return "weight must be >= 0"
+    if kind == "finite_number":
+        return f"`{field_name}` must be a finite number (.inf and .nan are not numbers openindex computes with)"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     return f"`{field_name}`: {msg}"

@@ -33,9 +33,23 @@ from pydantic import Field, model_validator
 from openindex.errors import MethodError, OpenIndexError
 from openindex.methods.rank import snap_ties
 from openindex.methods.registry import did_you_mean
-from openindex.model.spec import StrictModel
+from openindex.model.spec import Lang, StrictModel
 
-__all__ = ["PeerGroup", "resolve_peer_group", "peer_matrix", "peer_statistics"]
+__all__ = ["PeerGroupTranslation", "PeerGroup", "BAND_WORDS", "band_names", "resolve_peer_group", "peer_matrix",
+           "peer_statistics"]
+
+#: how bands without ``labels`` are named: below the first cut, between two cuts, from the last cut
+BAND_WORDS: tuple[str, str, str] = ("< {x}", "{lo} to < {hi}", ">= {x}")
+
+
+class PeerGroupTranslation(StrictModel):
+    """Texts of a peer-group definition in another language (empty: fall back to the original)."""
+
+    name: str = ""
+    labels: list[str] | None = Field(None, description="Names of the bands, one per band, in band order.")
+    groups: dict[str, str] = Field(
+        default_factory=dict, description="Group -> translated name: a list of `members`, or a value of the "
+        "categorical attribute `by`.")
 
 
 class PeerGroup(StrictModel):
@@ -50,6 +64,8 @@ class PeerGroup(StrictModel):
     nearest: int | None = Field(None, ge=1, description="Number of nearest neighbours.")
     on: list[str] | None = Field(None, description="Numeric attributes for nearest neighbours.")
     log: list[str] = Field(default_factory=list, description="Attributes to log-transform before z-scoring.")
+    translations: dict[Lang, PeerGroupTranslation] = Field(
+        default_factory=dict, description="Texts in other languages: {fr: {name: ..., labels: [...]}} (reports).")
 
     @model_validator(mode="after")
     def _one_kind(self) -> PeerGroup:
@@ -66,6 +82,24 @@ class PeerGroup(StrictModel):
                                  f"but {len(self.labels)} labels are given")
         if self.nearest is not None and not self.on:
             raise ValueError("`nearest` needs `on`: the numeric attributes that define similarity")
+        return self
+
+    @model_validator(mode="after")
+    def _translated_groups(self) -> PeerGroup:
+        for lang, t in self.translations.items():
+            if t.labels is not None:
+                if self.bands is None:
+                    raise ValueError(f"translations.{lang}.labels name bands, but this peer group has no `bands`")
+                if len(t.labels) != len(self.bands) + 1:
+                    raise ValueError(f"translations.{lang}.labels names {len(t.labels)} bands but the "
+                                     f"{len(self.bands)} cut points make {len(self.bands) + 1}; give one name per band")
+            if t.groups and self.kind not in ("members", "category"):
+                raise ValueError(f"translations.{lang}.groups names groups, but a peer group by {self.kind} has none "
+                                 "(use `labels` for bands)")
+            unknown = sorted(set(t.groups) - set(self.members or {})) if self.kind == "members" else []
+            if unknown:
+                raise ValueError(f"translations.{lang}.groups names unknown list(s) {', '.join(unknown)}; "
+                                 f"the lists are: {', '.join(self.members or {})}")
         return self
 
     @property
@@ -153,7 +187,7 @@ def peer_matrix(group: PeerGroup, units: pd.DataFrame) -> tuple[np.ndarray, list
     elif group.kind == "bands":
         x = pd.to_numeric(units[group.by], errors="coerce").to_numpy(dtype=float)
         cuts = np.asarray(group.bands, dtype=float)
-        names = group.labels or _band_names(cuts)
+        names = group.labels or band_names(cuts)
         idx = np.searchsorted(cuts, x, side="right")
         labels = ["" if np.isnan(v) else names[k] for v, k in zip(x, idx, strict=True)]
     else:
@@ -163,9 +197,21 @@ def peer_matrix(group: PeerGroup, units: pd.DataFrame) -> tuple[np.ndarray, list
     return matrix, labels
 
 
-def _band_names(cuts: np.ndarray) -> list[str]:
-    fmt = [f"{c:,.0f}" if float(c).is_integer() else f"{c:g}" for c in cuts]
-    return [f"< {fmt[0]}", *[f"{a} to < {b}" for a, b in zip(fmt, fmt[1:], strict=False)], f">= {fmt[-1]}"]
+def band_names(cuts: Sequence[float] | np.ndarray, words: Sequence[str] = BAND_WORDS,
+               separators: tuple[str, str] = (".", ",")) -> list[str]:
+    """Names of the bands cut by ``cuts`` (peer groups without ``labels``), one more than the cuts.
+
+    ``words`` are the templates below the first cut (``{x}``), between two cuts (``{lo}``,
+    ``{hi}``) and from the last cut (``{x}``); ``separators`` the decimal and thousands
+    separators of the cut values (whole numbers with thousands, others as ``:g``).
+    E.g. ``[250000, 750000]`` -> ``["< 250,000", "250,000 to < 750,000", ">= 750,000"]``.
+    """
+    dec, thou = separators
+    fmt = [(f"{c:,.0f}" if float(c).is_integer() else f"{c:g}").replace(",", "\0").replace(".", dec)
+           .replace("\0", thou) for c in cuts]
+    below, between, above = words
+    return [below.format(x=fmt[0]), *[between.format(lo=a, hi=b) for a, b in zip(fmt, fmt[1:], strict=False)],
+            above.format(x=fmt[-1])]
 
 
 def _nearest(group: PeerGroup, units: pd.DataFrame) -> np.ndarray:

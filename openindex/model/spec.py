@@ -27,11 +27,12 @@ Rebuilding with one changed choice is ``spec.model_copy(update=...)`` or
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
+    "Lang",
     "StrictModel",
     "MethodChoice",
     "StepSpec",
@@ -51,10 +52,18 @@ __all__ = [
 ]
 
 
-class StrictModel(BaseModel):
-    """Base of every model read from YAML: unknown keys are errors, models are frozen."""
+#: a language code such as ``fr`` or ``pt-BR`` (the keys of every ``translations:`` mapping)
+Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+class StrictModel(BaseModel):
+    """Base of every model read from YAML: unknown keys are errors, models are frozen, numbers are finite.
+
+    A weight, target, goalpost or any other number given as ``.inf`` or ``.nan`` is refused where
+    it is written (``allow_inf_nan=False``), instead of turning every score into NaN.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class MethodChoice(StrictModel):

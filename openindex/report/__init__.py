@@ -17,26 +17,40 @@ included) turns it into one self-contained page. Typical use::
 from __future__ import annotations
 
 from openindex.i18n import LANGUAGES
-from openindex.report.build import build_editions, build_report, read_intervals, report_data, write_report
-from openindex.report.data import ReportData, ReportOptions
+from openindex.report.build import (
+    build_editions,
+    build_report,
+    read_intervals,
+    read_uncertainty,
+    report_data,
+    write_report,
+)
+from openindex.report.data import ReportData, ReportOptions, UncertaintyRun
 from openindex.report.figures import (
     compare_bars,
     correlation_heatmap,
     coverage_bars,
     importance_chart,
     profile_bars,
+    rank_interval_chart,
+    remove_one_scatter,
     score_heatmap,
     slope_chart,
+    sobol_chart,
     theme_dots,
     weights_sunburst,
 )
-from openindex.report.render import audit_page, render_report
+from openindex.report.render import audit_page, audit_view, finding_messages, flags_frame, render_report
 
 __all__ = [
     "LANGUAGES",
     "ReportData",
     "ReportOptions",
+    "UncertaintyRun",
     "audit_page",
+    "audit_view",
+    "finding_messages",
+    "flags_frame",
     "build_editions",
     "build_report",
     "compare_bars",
@@ -45,6 +59,10 @@ __all__ = [
     "importance_chart",
     "profile_bars",
     "read_intervals",
+    "read_uncertainty",
+    "rank_interval_chart",
+    "remove_one_scatter",
+    "sobol_chart",
     "render_report",
     "report_data",
     "score_heatmap",

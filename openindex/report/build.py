@@ -27,24 +27,24 @@ from openindex.analysis.audit import run_audit
 from openindex.engine import build
 from openindex.engine.manifest import run_manifest
 from openindex.errors import DataError, MethodError, OpenIndexError, Problem, ProblemCode
-from openindex.i18n import labels, level_names, load_strings
-from openindex.io import read_csv_frame, write_text, write_workbook
+from openindex.i18n import NUMBER_SEPARATORS, labels, level_names, load_strings
+from openindex.io import file_name, read_csv_frame, read_json, write_text, write_workbook
 from openindex.report import figures as F
 from openindex.report import tables as T
-from openindex.report.data import ReportData, ReportOptions, audit_nodes, compare_defaults
+from openindex.report.data import ReportData, ReportOptions, UncertaintyRun, compare_defaults
 from openindex.report.outputs import stage_sheets
-from openindex.report.render import render_report
+from openindex.report.render import audit_figures, render_report, robustness_figures
 
 if TYPE_CHECKING:
     from openindex.data.dataset import Dataset
     from openindex.engine.result import Result
     from openindex.model.framework import Framework
 
-__all__ = ["build_editions", "report_data", "report_for", "build_report", "read_intervals", "write_report",
-           "results_sheets"]
+__all__ = ["build_editions", "report_data", "report_for", "build_report", "read_intervals", "read_uncertainty",
+           "write_report", "results_sheets"]
 
 #: plotly number separators (decimal, thousands) per language
-SEPARATORS: dict[str, str] = {"en": ".,", "fr": ",\u202f", "de": ",."}
+SEPARATORS: dict[str, str] = {lang: dec + thou for lang, (dec, thou) in NUMBER_SEPARATORS.items()}
 
 
 def build_editions(framework: Framework, dataset: Dataset, edition: int | None = None, *,
@@ -71,6 +71,11 @@ def build_editions(framework: Framework, dataset: Dataset, edition: int | None =
 def read_intervals(directory: str | Path) -> tuple[pd.DataFrame, str]:
     """``rank_intervals.csv`` of an uncertainty run folder, and its path as text."""
     path = Path(directory) / "rank_intervals.csv"
+    if not Path(directory).exists():
+        raise DataError([Problem(str(directory), "", "folder not found; --uncertainty takes the output folder of "
+                                 "`openindex uncertainty` (run it first, e.g. `openindex uncertainty FRAMEWORK DATA "
+                                 "--out reports/demo/uncertainty`)", code=ProblemCode.FILE_NOT_FOUND)],
+                        f"{directory}: not found")
     if not Path(directory).is_dir():
         raise DataError([Problem(str(directory), "", "not a folder; --uncertainty takes the output folder of "
                                  "`openindex uncertainty` (it holds rank_intervals.csv)",
@@ -84,10 +89,46 @@ def read_intervals(directory: str | Path) -> tuple[pd.DataFrame, str]:
     return read_csv_frame(path), str(path)
 
 
+def read_uncertainty(directory: str | Path) -> tuple[UncertaintyRun, str]:
+    """What an uncertainty run folder holds for the report, and the path of its rank intervals as text.
+
+    ``rank_intervals.csv`` is required (:func:`read_intervals`); ``sensitivity.csv`` (a run
+    with ``--sobol``), ``remove_one.csv`` and the ``uncertainty`` entry of ``manifest.json``
+    are read when present.
+    """
+    intervals, source = read_intervals(directory)
+    folder = Path(directory)
+    found = {name: folder / name for name in ("sensitivity.csv", "remove_one.csv", "manifest.json")
+             if (folder / name).is_file()}
+    manifest = read_json(found["manifest.json"]) if "manifest.json" in found else {}
+    settings = manifest.get("uncertainty") if isinstance(manifest, dict) else None
+    return UncertaintyRun(
+        intervals=intervals,
+        sensitivity=read_csv_frame(found["sensitivity.csv"]) if "sensitivity.csv" in found else None,
+        remove_one=read_csv_frame(found["remove_one.csv"]) if "remove_one.csv" in found else None,
+        settings=dict(settings) if isinstance(settings, dict) else {}), source
+
+
+def _checked_run(run: UncertaintyRun | None, intervals: pd.DataFrame, result: Result, source: str) -> UncertaintyRun:
+    """``run`` with the aligned ``intervals`` and its other tables checked against ``result``."""
+    if run is None:
+        return UncertaintyRun(intervals=intervals)
+
+    def sibling(name: str) -> str:
+        return str(Path(source).with_name(name)) if source else name
+
+    if run.sensitivity is not None:
+        T.sobol_frame(run.sensitivity, source=sibling("sensitivity.csv"))  # the columns the report reads
+    remove = (None if run.remove_one is None
+              else T.align_remove_one(run.remove_one, result, source=sibling("remove_one.csv")))
+    return replace(run, intervals=intervals, remove_one=remove)
+
+
 def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
                 skipped: tuple[tuple[int, str], ...] = (), manifest: Mapping[str, Any] | None = None,
                 meta: Mapping[str, Any] | None = None, intervals: pd.DataFrame | None = None,
-                intervals_source: str = "", options: ReportOptions | None = None) -> ReportData:
+                intervals_source: str = "", options: ReportOptions | None = None,
+                uncertainty: UncertaintyRun | None = None, external: pd.DataFrame | None = None) -> ReportData:
     """Tidy frames and figures of the report for ``result`` (the current edition).
 
     Parameters
@@ -104,8 +145,15 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
         The data sidecar (:func:`openindex.io.read_data_meta`): title, notice, sources.
     intervals : DataFrame, optional
         Rank intervals of an uncertainty run (``rank_intervals.csv``); checked against
-        ``result`` with :func:`openindex.report.tables.align_intervals`.
+        ``result`` with :func:`openindex.report.tables.align_intervals`; default those of
+        ``uncertainty``.
     options : ReportOptions, optional
+    uncertainty : UncertaintyRun, optional
+        What an uncertainty run computed (:func:`read_uncertainty`), shown in the report's
+        robustness tab; its tables are checked against ``result``.
+    external : DataFrame, optional
+        Outside variables for the audit tab (:func:`openindex.data.external.read_external`):
+        the index and every node against them, as ``openindex audit --external`` shows.
     """
     options = options or ReportOptions()
     fw = result.framework
@@ -119,17 +167,24 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
         ds = result.input_dataset or result.dataset
         manifest = run_manifest(result, framework_path=fw.source, framework_sha256="", data_path=ds.source,
                                 data_sha256=ds.sha256, data_meta=meta, command="report")
+    if intervals is None and uncertainty is not None:
+        intervals = uncertainty.intervals
     if intervals is not None:
         intervals = T.align_intervals(intervals, result, source=intervals_source or "rank_intervals.csv")
+        uncertainty = _checked_run(uncertainty, intervals, result, intervals_source)
     names = labels(fw, lang)
     nodes = T.node_frame(result, peer_group)
+    if peer_group is not None:
+        nodes = T.with_peer_labels(nodes, fw, lang, column="peer_label", group=peer_group)
     ranking = T.ranking_frame(result, nodes, intervals=intervals, order="name" if options.no_ranks else "rank")
-    peer_index = (result.peer_frame().query("level == @fw.n_levels") if fw.model.peer_groups
+    peer_index = (T.with_peer_labels(result.peer_frame().query("level == @fw.n_levels"), fw, lang, column="group")
+                  if fw.model.peer_groups
                   else pd.DataFrame(columns=["peer_group", "unit", "group", "peer_rank", "peer_n", "peer_mean"]))
     data = ReportData(
         result=result, editions=tuple(editions), skipped=tuple(skipped), options=options,
         strings=load_strings(lang), manifest=dict(manifest), meta=meta, intervals=intervals,
-        intervals_source=intervals_source, peer_group=peer_group, labels=names,
+        intervals_source=file_name(intervals_source) if intervals_source else "", peer_group=peer_group,
+        labels=names,
         level_names=level_names(fw, lang), anchors=tuple(T.anchors(result.units)), nodes=nodes,
         ranking=ranking, indicators=T.indicator_frame(result, nodes, lang),
         learn=T.learn_frame(result, nodes, peer_group, n_areas=options.n_areas, n_cities=options.n_cities),
@@ -137,16 +192,16 @@ def report_data(result: Result, *, editions: tuple[Result, ...] | None = None,
         history=T.history_frame(editions, min_level=fw.n_levels),
         changes=T.change_frame(editions, intervals=intervals, points=options.points, ranks=options.ranks),
         comparability=T.comparability_frame(editions), peer_index=peer_index.reset_index(drop=True),
-        peer_groups=T.peer_group_frame(result),
-        **(_audit(result) if options.audit else {}),
+        peer_groups=T.peer_group_frame(result, lang), uncertainty=uncertainty,
+        **(_audit(result, external) if options.audit else {}),
     )
     return _with_figures(data)
 
 
-def _audit(result: Result) -> dict[str, Any]:
+def _audit(result: Result, external: pd.DataFrame | None = None) -> dict[str, Any]:
     """The audit of ``result`` as ``ReportData`` fields; a method error is reported, not raised."""
     try:
-        return {"audit": run_audit(result)}
+        return {"audit": run_audit(result, external=external)}
     except OpenIndexError as exc:
         return {"audit_error": str(exc)}
 
@@ -220,28 +275,14 @@ def _with_figures(data: ReportData) -> ReportData:
         if not data.options.no_ranks:
             figs["slope-rank"] = F.slope_chart(hist.assign(value=hist["rank"].astype(float), trend=trend_r),
                                                text={**lbl, "value": text("rank")}, reverse=True, separators=sep)
-    figs.update(_audit_figures(data, sep))
+    figs.update(_audit_figures(data))
+    figs.update(robustness_figures(data))
     return replace(data, figures=figs)
 
 
-def _audit_figures(data: ReportData, sep: str) -> dict[str, Any]:
-    """The figures of the audit tab: the importance chart and one correlation heatmap per node."""
-    audit = data.audit
-    if audit is None:
-        return {}
-    text = data.text
-    figs: dict[str, Any] = {}
-    if len(audit.importance):
-        figs["audit-importance"] = F.importance_chart(
-            audit.importance, names=data.labels, separators=sep, by_name=True,
-            text={"title": "", "weight": text("weight_normalised"), "r2_share": text("audit_r2_share"),
-                  "S_share": text("audit_S_share"), "ratio": text("audit_ratio"),
-                  "axis_x": text("audit_share_axis"), "axis_y": ""})
-    for i, node in enumerate(audit_nodes(data)):
-        figs[f"audit-corr-{i}"] = F.correlation_heatmap(
-            audit.correlations, node, method=audit.rules.method, names=data.labels, separators=sep, by_name=True,
-            text={"title": "", "axis": ""})
-    return figs
+def _audit_figures(data: ReportData) -> dict[str, Any]:
+    """The figures of the audit tab (those of the standalone audit page: :func:`audit_figures`)."""
+    return {} if data.audit is None else dict(audit_figures(data))
 
 
 def _score_range(result: Result) -> tuple[float, float] | None:
@@ -260,13 +301,15 @@ def _score_range(result: Result) -> tuple[float, float] | None:
 def build_report(framework: Framework, dataset: Dataset, *, edition: int | None = None,
                  manifest: Mapping[str, Any] | None = None, meta: Mapping[str, Any] | None = None,
                  intervals: pd.DataFrame | None = None, intervals_source: str = "",
-                 options: ReportOptions | None = None) -> ReportData:
+                 options: ReportOptions | None = None, uncertainty: UncertaintyRun | None = None,
+                 external: pd.DataFrame | None = None) -> ReportData:
     """Build every edition up to ``edition`` and the report data (see :func:`report_data`)."""
     options = options or ReportOptions()
     options.check(framework)
     editions, skipped = build_editions(framework, dataset, edition)
     return report_data(editions[-1], editions=editions, skipped=skipped, manifest=manifest, meta=meta,
-                       intervals=intervals, intervals_source=intervals_source, options=options)
+                       intervals=intervals, intervals_source=intervals_source, options=options,
+                       uncertainty=uncertainty, external=external)
 
 
 def report_for(result: Result, *, lang: str = "en", peer_group: str | None = None,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from openindex.errors import OpenIndexError
 from openindex.i18n import LANGUAGES
+from openindex.methods.registry import did_you_mean
 from openindex.model.peers import resolve_peer_group
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from openindex.engine.result import Result
     from openindex.model.framework import Framework
 
-__all__ = ["ReportOptions", "ReportData", "audit_nodes", "compare_defaults"]
+__all__ = ["ReportOptions", "UncertaintyRun", "ReportData", "audit_nodes", "correlation_nodes", "compare_defaults"]
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,38 @@ class ReportOptions:
         """Validate against the framework; return the peer-group code to use (or None)."""
         if self.lang not in LANGUAGES:
             raise OpenIndexError(f"The 'lang' option of the report must be one of {', '.join(LANGUAGES)}. "
-                                 f"Got '{self.lang}' instead.")
+                                 f"Got '{self.lang}' instead.{did_you_mean(self.lang, LANGUAGES)}")
         if self.points < 0 or self.ranks < 0 or self.n_areas < 1 or self.n_cities < 1:
             raise OpenIndexError("The report options 'points' and 'ranks' must be >= 0 and 'n_areas', 'n_cities' "
                                  f">= 1. Got points={self.points}, ranks={self.ranks}, n_areas={self.n_areas}, "
                                  f"n_cities={self.n_cities} instead.")
         group = resolve_peer_group(framework.model.peer_groups, self.peer_group)
         return None if group is None else group.code
+
+
+@dataclass(frozen=True)
+class UncertaintyRun:
+    """What an ``openindex uncertainty`` run computed, as the report reads it from the run's folder.
+
+    Attributes
+    ----------
+    intervals : DataFrame
+        ``rank_intervals.csv``: each unit's nominal, median and mean rank and its 5th and
+        95th percentile ranks.
+    sensitivity : DataFrame, optional
+        ``sensitivity.csv`` (a run with ``--sobol``): first-order and total Sobol' indices
+        of every factor with their confidence half-widths, per target.
+    remove_one : DataFrame, optional
+        ``remove_one.csv``: each unit's index score and rank with each component left out.
+    settings : mapping
+        The ``uncertainty`` entry of the run's ``manifest.json`` (runs, seed, factors,
+        Sobol' settings); empty when the folder has no manifest.
+    """
+
+    intervals: pd.DataFrame
+    sensitivity: pd.DataFrame | None = None
+    remove_one: pd.DataFrame | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,7 +110,9 @@ class ReportData:
     last; ``skipped`` the earlier editions that could not be built, with the reason.
     The frames are those of :mod:`openindex.report.tables`; ``audit`` is the
     statistical audit of ``result`` (None when not asked for, or when it could not be
-    run: ``audit_error`` then says why).
+    run: ``audit_error`` then says why); ``uncertainty`` what an uncertainty run
+    computed, checked against ``result`` (None without one; its ``intervals`` are
+    ``intervals``).
     """
 
     result: Result
@@ -115,6 +143,7 @@ class ReportData:
     figures: Mapping[str, go.Figure] = field(default_factory=dict)
     audit: Audit | None = None
     audit_error: str = ""
+    uncertainty: UncertaintyRun | None = None
     _by_unit: dict[str, dict[Any, pd.DataFrame]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def of_unit(self, frame: str, unit: str) -> pd.DataFrame:
@@ -147,13 +176,16 @@ class ReportData:
         return template.format(**values) if values else template
 
 
+def correlation_nodes(audit: Audit) -> list[str]:
+    """Aggregate nodes of ``audit`` with a correlation heatmap, top-down (figure ``audit-corr-<i>``)."""
+    corr = audit.correlations
+    with_corr = set(corr.loc[corr["method"] == audit.rules.method, "y"])
+    return [str(n) for n in audit.cronbach["node"] if n in with_corr]
+
+
 def audit_nodes(data: ReportData) -> list[str]:
     """Aggregate nodes with a correlation heatmap in the audit tab, top-down (figure ``audit-corr-<i>``)."""
-    if data.audit is None:
-        return []
-    corr = data.audit.correlations
-    with_corr = set(corr.loc[corr["method"] == data.audit.rules.method, "y"])
-    return [str(n) for n in data.audit.cronbach["node"] if n in with_corr]
+    return [] if data.audit is None else correlation_nodes(data.audit)
 
 
 def compare_defaults(data: ReportData) -> list[str]:

@@ -506,3 +506,151 @@ def slope_chart(frame: pd.DataFrame, *, text: Mapping[str, str] | None = None, r
 
 __all__ += ["SCORE_SCALE", "TREND_COLOURS", "COMPARE_COLOURS", "score_heatmap", "theme_dots", "weights_sunburst",
             "coverage_bars", "profile_bars", "compare_bars", "slope_chart"]
+
+
+# --------------------------------------------------------------------------------------
+# Figures of the robustness tab (an uncertainty run): rank intervals, Sobol' indices, remove-one.
+# --------------------------------------------------------------------------------------
+
+
+def rank_interval_chart(frame: pd.DataFrame, *, text: Mapping[str, str] | None = None,
+                        separators: str = ".,") -> go.Figure:
+    """Each city's median rank and 90% rank interval, beside its nominal rank.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``unit``, ``name``, ``nominal_rank``, ``median_rank``, ``p05``, ``p95``, one row per
+        city in display order (top to bottom: the nominal ranking).
+    text : mapping, optional
+        Labels (translated): ``median`` (the median and its interval), ``nominal``, ``interval``
+        (hover), ``axis`` (the rank axis).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One line per city: a blue dot at the median rank with a bar from the 5th to the
+        95th percentile rank, and an open black diamond at the nominal rank; rank 1 on
+        the left. Cities are placed by code (labelled by name), so equal names stay apart.
+    """
+    t = {"median": "median rank, with the 90% interval", "nominal": "nominal rank", "interval": "90% interval",
+         "axis": "rank (1 = best)", **(text or {})}
+    t = {key: _e(v) for key, v in t.items()}
+    y = [_e(u) for u in frame["unit"]]
+    med = frame["median_rank"].to_numpy(dtype=float)
+    lo, hi = frame["p05"].to_numpy(dtype=float), frame["p95"].to_numpy(dtype=float)
+    nominal = frame["nominal_rank"].to_numpy(dtype=float)
+    custom = [[_e(n), _fmt(a, "g", separators), _fmt(b, "g", separators), _fmt(c, "g", separators),
+               _fmt(d, "g", separators)] for n, a, b, c, d in zip(frame["name"], nominal, med, lo, hi, strict=True)]
+    hover = (f"%{{customdata[0]}}<br>{t['nominal']}: %{{customdata[1]}}<br>{t['median']}: %{{customdata[2]}}"
+             f"<br>{t['interval']}: %{{customdata[3]}}\u2013%{{customdata[4]}}<extra></extra>")
+    fig = go.Figure([
+        go.Scatter(x=med, y=y, mode="markers", name=t["median"], customdata=custom, hovertemplate=hover,
+                   marker={"color": OKABE_ITO["blue"], "size": 8},
+                   error_x={"type": "data", "symmetric": False, "array": hi - med, "arrayminus": med - lo,
+                            "color": OKABE_ITO["blue"], "thickness": 2, "width": 0}),
+        go.Scatter(x=nominal, y=y, mode="markers", name=t["nominal"], customdata=custom, hovertemplate=hover,
+                   marker={"symbol": "diamond-open", "color": OKABE_ITO["black"], "size": 8,
+                           "line": {"width": 1.5}})])
+    n = len(frame)
+    top = float(np.nanmax(np.concatenate([hi, nominal, [1.0]])))
+    fig.update_layout(_layout(
+        130 + 18 * n, separators, legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        margin={"l": 10, "r": 24, "t": 40, "b": 40},
+        xaxis={"title": {"text": t["axis"]}, "range": [0.5, top + 0.5], "showgrid": True, "gridcolor": "#e5e5e5",
+               "zeroline": False},
+        yaxis={"autorange": "reversed", "tickvals": y, "ticktext": [_e(v) for v in frame["name"]],
+               "tickfont": {"size": 11}, "type": "category"}))
+    return fig
+
+
+def sobol_chart(frame: pd.DataFrame, *, text: Mapping[str, str] | None = None, separators: str = ".,") -> go.Figure:
+    """First-order and total Sobol' indices of each uncertain factor, with their confidence intervals.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``factor``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (``*_conf``: half-widths of the
+        intervals), one row per factor in display order (top to bottom).
+    text : mapping, optional
+        Labels (translated): ``S1``, ``ST`` (the two series) and ``axis``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Grouped horizontal bars per factor: the first-order index (blue: the factor
+        alone) and the total index (orange: with its interactions), each with its
+        interval as an error bar.
+    """
+    t = {"S1": "first order", "ST": "total", "axis": "share of the variance", **(text or {})}
+    t = {key: _e(v) for key, v in t.items()}
+    y = [_e(f) for f in frame["factor"]]
+    fig = go.Figure()
+    for col, colour in (("S1", OKABE_ITO["blue"]), ("ST", OKABE_ITO["orange"])):
+        conf = frame[f"{col}_conf"].to_numpy(dtype=float)
+        fig.add_trace(go.Bar(
+            x=frame[col].to_numpy(dtype=float), y=y, orientation="h", name=t[col], marker={"color": colour},
+            customdata=conf, error_x={"type": "data", "array": conf, "color": "#3a3a3a", "thickness": 1.2, "width": 4},
+            hovertemplate=f"%{{y}}<br>{t[col]}: %{{x:.3f}} \u00b1 %{{customdata:.3f}}<extra></extra>"))
+    fig.update_layout(_layout(
+        140 + 52 * len(frame), separators, barmode="group", bargap=0.3,
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+        margin={"l": 10, "r": 24, "t": 40, "b": 40},
+        xaxis={"title": {"text": t["axis"]}, "showgrid": True, "gridcolor": "#e5e5e5", "zeroline": True,
+               "zerolinecolor": "#9a9a9a", "tickformat": ".1f"},
+        yaxis={"autorange": "reversed"}))
+    return fig
+
+
+def remove_one_scatter(frame: pd.DataFrame, *, text: Mapping[str, str] | None = None, separators: str = ".,",
+                       ranks: bool = True) -> go.Figure:
+    """Every city's index score against its score without one component (COINr issue #59).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``name``, ``nominal_score``, ``score`` (without the component), ``nominal_rank``,
+        ``rank``: one row per city.
+    text : mapping, optional
+        Labels (translated): ``x`` (the index), ``y`` (the index without the component),
+        ``rank`` (hover).
+    ranks : bool
+        Show the ranks in the hover texts.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A scatter plot on equal axes with the diagonal (grey, dashed): a city on the
+        diagonal does not move; the farther the cloud from a line, the more the
+        component carries that the others do not (Schlossarek et al. 2019).
+    """
+    t = {"x": "index score", "y": "index score without the component", "rank": "rank", **(text or {})}
+    t = {key: _e(v) for key, v in t.items()}
+    x = frame["nominal_score"].to_numpy(dtype=float)
+    y = frame["score"].to_numpy(dtype=float)
+
+    def rank_text(r: float) -> str:
+        return "" if not ranks or np.isnan(r) else f" ({t['rank']} {int(r)})"
+
+    nominal, rank = (frame[c].to_numpy(dtype=float, na_value=np.nan) for c in ("nominal_rank", "rank"))
+    custom = [[_e(n), rank_text(a), rank_text(b)] for n, a, b in zip(frame["name"], nominal, rank, strict=True)]
+    both = np.concatenate([x, y])
+    both = both[~np.isnan(both)]
+    lo, hi = (float(both.min()), float(both.max())) if len(both) else (0.0, 1.0)
+    pad = 0.05 * (hi - lo or 1.0)
+    span = [lo - pad, hi + pad]
+    fig = go.Figure([
+        go.Scatter(x=span, y=span, mode="lines", showlegend=False, hoverinfo="skip",
+                   line={"color": "#9a9a9a", "dash": "dash", "width": 1}),
+        go.Scatter(x=x, y=y, mode="markers", showlegend=False, customdata=custom,
+                   marker={"color": OKABE_ITO["blue"], "size": 9, "opacity": 0.8,
+                           "line": {"width": 1, "color": "#ffffff"}},
+                   hovertemplate=(f"%{{customdata[0]}}<br>{t['x']}: %{{x:.1f}}%{{customdata[1]}}<br>{t['y']}: "
+                                  "%{y:.1f}%{customdata[2]}<extra></extra>"))])
+    grid = {"showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False, "range": span}
+    fig.update_layout(_layout(480, separators, margin={"l": 10, "r": 24, "t": 20, "b": 40},
+                              xaxis={**grid, "title": {"text": t["x"]}}, yaxis={**grid, "title": {"text": t["y"]}}))
+    return fig
+
+
+__all__ += ["rank_interval_chart", "sobol_chart", "remove_one_scatter"]

@@ -1,4 +1,4 @@
-"""What `openindex run` writes: scores.csv, peers.csv, stages.xlsx and manifest.json.
+"""What `openindex run` writes: scores.csv, peers.csv and stages.xlsx (the workflow adds manifest.json).
 
 This module turns a :class:`~openindex.engine.result.Result` into tidy frames and hands
 them to the writers of :mod:`openindex.io` (it opens no file itself).
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from openindex.engine.result import STAGES, MethodsUsed, Result
-from openindex.io import write_csv, write_json, write_workbook
+from openindex.io import write_csv, write_workbook
 
 __all__ = ["stage_sheets", "write_run"]
 
@@ -107,12 +107,15 @@ def _flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def write_run(result: Result, out: str | Path, manifest: Mapping[str, Any]) -> dict[str, Path]:
-    """Write every output of a run into folder ``out``; return their paths by name."""
+    """Write the outputs of a run into folder ``out`` but manifest.json; return their paths by name.
+
+    The manifest is written last by the output set (:class:`openindex.io.OutputSet`), with the
+    list of every file; ``manifest`` goes into the workbook's sheet "manifest".
+    """
     out = Path(out)
     paths = {"scores": write_csv(out / "scores.csv", result.score_frame())}
     if result.framework.model.peer_groups:
         paths["peers"] = write_csv(out / "peers.csv", result.peer_frame())
     sheets, highlight = stage_sheets(result, manifest)
     paths["stages"] = write_workbook(out / "stages.xlsx", sheets, highlight=highlight)
-    paths["manifest"] = write_json(out / "manifest.json", manifest)
     return paths

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from openindex.errors import DataError, Problem, ProblemCode
-from openindex.i18n import answer_label
+from openindex.i18n import answer_label, peer_group_name, peer_label
 from openindex.model.peers import peer_matrix, resolve_peer_group
 
 if TYPE_CHECKING:
@@ -59,12 +59,21 @@ __all__ = [
     "change_frame",
     "comparability_frame",
     "align_intervals",
+    "sobol_frame",
+    "align_remove_one",
+    "remove_one_effects",
     "peer_group_frame",
+    "with_peer_labels",
     "anchors",
 ]
 
 #: columns of ``rank_intervals.csv`` written by ``openindex uncertainty``
 INTERVAL_COLUMNS: tuple[str, ...] = ("unit", "nominal_rank", "median_rank", "mean_rank", "p05", "p95")
+#: columns of ``sensitivity.csv`` (``openindex uncertainty --sobol``)
+SENSITIVITY_COLUMNS: tuple[str, ...] = ("factor", "target", "S1", "S1_conf", "ST", "ST_conf")
+#: columns of ``remove_one.csv`` the report reads
+REMOVE_ONE_COLUMNS: tuple[str, ...] = ("removed", "level", "unit", "nominal_rank", "rank", "shift", "nominal_score",
+                                       "score")
 
 
 # --------------------------------------------------------------------------------------
@@ -474,25 +483,140 @@ def align_intervals(frame: pd.DataFrame, result: Result, *, source: str = "rank_
     return aligned[list(INTERVAL_COLUMNS)]
 
 
+def sobol_frame(frame: pd.DataFrame, *, target: str = "mean_abs_rank_shift",
+                source: str = "sensitivity.csv") -> pd.DataFrame:
+    """The Sobol' indices of one target of ``sensitivity.csv``, the most influential factor first.
+
+    Returns ``factor, S1, S1_conf, ST, ST_conf`` (``*_conf``: half-widths of the bootstrap
+    confidence intervals), sorted by total index ``ST``, largest first (ties and missing
+    values in file order).
+
+    Raises
+    ------
+    DataError
+        A column of :data:`SENSITIVITY_COLUMNS` is missing.
+    """
+    _check_columns(frame, SENSITIVITY_COLUMNS, source, "a Sobol' sensitivity table")
+    part = frame[frame["target"].astype(str) == target]
+    cols = ["factor", "S1", "S1_conf", "ST", "ST_conf"]
+    part = part[cols].assign(factor=part["factor"].astype(str))
+    order = np.argsort(-part["ST"].to_numpy(dtype=float), kind="stable")  # NaN last
+    return part.iloc[order].reset_index(drop=True)
+
+
+def align_remove_one(frame: pd.DataFrame, result: Result, *, source: str = "remove_one.csv") -> pd.DataFrame | None:
+    """Check ``remove_one.csv`` against the result: its rows for the result's units, with scores.
+
+    Returns None for a table without the score columns (written before they were added):
+    it holds rank shifts only, and the report's chart needs the scores. Rows keep the
+    file's order (removed node, then the units in build order).
+
+    Raises
+    ------
+    DataError
+        A column is missing, or a nominal score differs from the result's index score
+        (the uncertainty run was made for another build).
+    """
+    if not {"nominal_score", "score"} <= set(frame.columns):
+        return None
+    _check_columns(frame, REMOVE_ONE_COLUMNS, source, "a remove-one table")
+    frame = frame.assign(removed=frame["removed"].astype(str), unit=frame["unit"].astype(str))
+    frame = frame[frame["unit"].isin(set(result.units))].reset_index(drop=True)
+    ours = dict(zip(result.units, result.scores[-1][:, 0].tolist(), strict=True))
+    theirs = frame["nominal_score"].to_numpy(dtype=float)
+    expect = frame["unit"].map(ours).to_numpy(dtype=float)
+    bad = ~(np.isclose(theirs, expect, rtol=1e-9, atol=1e-9) | (np.isnan(theirs) & np.isnan(expect)))
+    if bad.any():
+        i = int(np.argmax(bad))
+        u = str(frame["unit"].iloc[i])
+        raise DataError([Problem(source, f"unit '{u}'", f"nominal index score {theirs[i]:g} in the uncertainty run "
+                                 f"but {expect[i]:g} in this build; the uncertainty run was made for another "
+                                 "framework, data, edition or --set; rerun it with the same inputs",
+                                 unit=u, code=ProblemCode.MISMATCHED_RUN)], f"{source}: made for another build")
+    return frame[list(REMOVE_ONE_COLUMNS)]
+
+
+def remove_one_effects(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per component left out: how much the index moves without it.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        From :func:`align_remove_one`.
+
+    Returns
+    -------
+    DataFrame
+        ``removed, level, mean_change, max_change, mean_shift, max_shift, r``, one row per
+        component in the file's order: the mean and largest |score - nominal_score| and
+        |rank - nominal_rank| over the units scored both ways, and the Pearson correlation
+        r between the index with and without the component (NaN with fewer than 3 units
+        or a constant score): the lower r, the more the component carries that the others
+        do not (the leave-one-out comparison of Schlossarek, Syrovátka & Vencálek 2019,
+        doi:10.1007/s11205-019-02125-9).
+    """
+    rows = []
+    for (removed, _), part in frame.groupby(["removed", "level"], sort=False):
+        x = part["nominal_score"].to_numpy(dtype=float)
+        y = part["score"].to_numpy(dtype=float)
+        ok = ~(np.isnan(x) | np.isnan(y))
+        change = np.abs(y[ok] - x[ok])
+        shift = np.abs(part["shift"].to_numpy(dtype=float, na_value=np.nan))
+        shift = shift[~np.isnan(shift)]
+        r = (float(np.corrcoef(x[ok], y[ok])[0, 1])
+             if ok.sum() >= 3 and np.ptp(x[ok]) > 0 and np.ptp(y[ok]) > 0 else np.nan)
+        rows.append((str(removed), int(part["level"].iloc[0]), change.mean() if len(change) else np.nan,
+                     change.max() if len(change) else np.nan, shift.mean() if len(shift) else np.nan,
+                     shift.max() if len(shift) else np.nan, r))
+    return pd.DataFrame(rows, columns=["removed", "level", "mean_change", "max_change", "mean_shift", "max_shift",
+                                       "r"])
+
+
+def _check_columns(frame: pd.DataFrame, columns: Sequence[str], source: str, what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError([Problem(source, "header", f"missing column(s) {', '.join(missing)}; expected "
+                                 f"{', '.join(columns)} (as written by `openindex uncertainty`)",
+                                 code=ProblemCode.MISSING_COLUMN)],
+                        f"{source}: not {what}")
+
+
 # --------------------------------------------------------------------------------------
 # Peer groups and anchors
 # --------------------------------------------------------------------------------------
 
 
-def peer_group_frame(result: Result) -> pd.DataFrame:
+def peer_group_frame(result: Result, lang: str = "en") -> pd.DataFrame:
     """Every peer-group definition with its groups: ``code, name, kind, attributes, label, n``.
 
     One row per group label (units without a group are counted under label ``""``);
-    nearest-neighbour definitions have one row (label ``"k nearest"``).
+    nearest-neighbour definitions have one row (label ``"k nearest"``). Names and labels
+    are in ``lang`` (:func:`openindex.i18n.peer_group_name`, :func:`openindex.i18n.peer_label`).
     """
     rows = []
-    for g in result.framework.model.peer_groups:
+    fw = result.framework
+    for g in fw.model.peer_groups:
         _, group_labels = peer_matrix(g, result.dataset.units)
         counts = pd.Series(group_labels, dtype=object).value_counts(sort=False)
         order = (g.labels or []) if g.kind == "bands" else []
         for label in [*[o for o in order if o in counts.index], *[c for c in counts.index if c not in order]]:
-            rows.append((g.code, g.name or g.code, g.kind, ", ".join(g.attributes()), str(label), int(counts[label])))
+            rows.append((g.code, peer_group_name(fw, g.code, lang), g.kind, ", ".join(g.attributes()),
+                         peer_label(fw, g.code, str(label), lang), int(counts[label])))
     return pd.DataFrame(rows, columns=["code", "name", "kind", "attributes", "label", "n"])
+
+
+def with_peer_labels(frame: pd.DataFrame, framework: Framework, lang: str, *, column: str,
+                     group: str | None = None) -> pd.DataFrame:
+    """``frame`` with the peer-group labels of ``column`` in ``lang`` (:func:`openindex.i18n.peer_label`).
+
+    The peer group is ``group`` for every row, else each row's ``peer_group`` column; a
+    cell that holds no text (missing) is kept.
+    """
+    codes = [group] * len(frame) if group is not None else frame["peer_group"].tolist()
+    out = frame.copy()
+    out[column] = [peer_label(framework, str(code), v, lang) if isinstance(v, str) else v
+                   for code, v in zip(codes, frame[column].tolist(), strict=True)]
+    return out
 
 
 def anchors(units: Sequence[str]) -> list[str]:

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from openindex.data.validate import load_dataset
-from openindex.errors import DataError, Problem, ProblemCode
+from openindex.data.validate import cell_number, load_dataset
+from openindex.errors import DataError, Problem, ProblemCode, formula_restored, quote_value
 from openindex.i18n import LANGUAGES, answer_labels, load_strings, translated
-from openindex.io import FORMULA_PREFIXES, Table
+from openindex.io import MAX_TEXT, Table
 from openindex.methods.registry import did_you_mean
 from openindex.selfassess.template import (
     CITY_LETTER,
@@ -90,7 +90,7 @@ def _norm(text: Any) -> str:
 
 def _unsafe(text: str) -> str:
     """Undo :func:`excel_safe`: a leading apostrophe before a formula character."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
+    return str(formula_restored(text))
 
 
 def read_filled(workbook: Workbook, framework: Framework, *, file: str = "", unit: str | None = None,
@@ -230,7 +230,9 @@ class _Reader:
         if sheet not in self.wb.sheetnames:
             self.add(self.where(sheet), ProblemCode.MISSING_SHEET,
                      f"the sheet '{sheet}' (the city's code, name and attributes) is missing; "
-                     "its values are needed for peer groups and denominators", value=sheet)
+                     "its values are needed for peer groups and denominators. Make a fresh template "
+                     f"(`openindex template FRAMEWORK --out blank.xlsx`), copy its sheet '{sheet}' into this "
+                     "workbook and fill it in", value=sheet)
             return out
         ws = self.wb[sheet]
         keys = {"unit", "name", *fw.attributes}
@@ -267,7 +269,9 @@ class _Reader:
         for key in ("unit", "name", *fw.attributes):
             if key not in seen:
                 self.add(self.where(sheet), ProblemCode.MISSING_ROW,
-                         f"the row of field '{key}' is missing (deleted?)", indicator=key)
+                         f"the row of field '{key}' is missing (deleted?); restore it: type '{key}' in column "
+                         f"{CITY_LETTER['key']} of an empty row and its value in column {CITY_LETTER['value']}, "
+                         "or copy the row from a fresh template (`openindex template`)", indicator=key)
         return out
 
     def _area(self, area: str, sheet: str, codes: list[str]) -> dict[str, dict[str, Any]]:
@@ -278,7 +282,9 @@ class _Reader:
             self.add(self.where(sheet), ProblemCode.MISSING_SHEET,
                      f"the sheet of area '{area}' ({translated(fw, area, 'name', self.lang)}) is "
                      f"missing (deleted or renamed); it held {len(codes)} item(s): {', '.join(codes[:10])}"
-                     f"{' ...' if len(codes) > 10 else ''}", indicator=area, value=sheet)
+                     f"{' ...' if len(codes) > 10 else ''}. Rename the sheet back to '{sheet}' if it was renamed; "
+                     "if it was deleted, make a fresh template (`openindex template FRAMEWORK --out blank.xlsx`), "
+                     "copy its sheet into this workbook and fill in the answers", indicator=area, value=sheet)
             return out
         ws = self.wb[sheet]
         expected = {c: FIRST_ROW + k for k, c in enumerate(codes)}
@@ -323,11 +329,24 @@ class _Reader:
             if code not in rows_of:
                 self.add(self.where(sheet, f"{LETTER['code']}{expected[code]}"), ProblemCode.MISSING_ROW,
                          f"the row of item '{code}' "
-                         f"({translated(fw, code, 'name', self.lang)}) is missing: deleted, or its code changed",
+                         f"({translated(fw, code, 'name', self.lang)}) is missing: deleted, or its code changed. "
+                         f"Restore it: put the code '{code}' back in column {LETTER['code']} of its row (row "
+                         f"{expected[code]} in the template), or copy the row from a fresh template "
+                         "(`openindex template`), and fill in its answer",
                          indicator=code)
         return out
 
     # ---- values -------------------------------------------------------------------------
+    def _note(self, item: Mapping[str, Any], column: str, code: str) -> str:
+        """The evidence, source, department or comment of an item: at most MAX_TEXT characters (cut, with a warning)."""
+        raw = item[column]
+        text = "" if raw is None else _unsafe(str(raw)).strip()
+        if len(text) > MAX_TEXT:
+            self.add(self.where(item["sheet"], f"{LETTER[column]}{item['row']}"), ProblemCode.TEXT_TOO_LONG,
+                     f"the {column} of '{code}' has {len(text):,} characters; it is cut to the first {MAX_TEXT:,} "
+                     "(link a longer document instead of pasting it)", indicator=code, value=text, severity="warning")
+        return _cut(text)
+
     def _answer(self, code: str, raw: Any, where: str) -> tuple[Any, bool]:
         """(value for the data table, answered) of one answer cell; problems recorded."""
         ind = self.fw.indicators[code]
@@ -346,8 +365,8 @@ class _Reader:
             found = ind.option_for(text)
             if found is not None:
                 return found.code, True
-            self.add(where, ProblemCode.UNKNOWN_ANSWER, f"'{text}' is not an answer option of '{code}'; choose one of: "
-                     + " / ".join(labels), indicator=code, value=text)
+            self.add(where, ProblemCode.UNKNOWN_ANSWER, f"'{quote_value(text)}' is not an answer option of '{code}'; "
+                     "choose one of: " + " / ".join(labels), indicator=code, value=text)
             return "", True
         if isinstance(raw, bool):
             self.add(where, ProblemCode.NOT_A_NUMBER,
@@ -358,16 +377,17 @@ class _Reader:
             num = float(raw)
         else:
             text = str(raw).strip()
-            try:
-                num = float(text.replace("\u00a0", "").replace(" ", ""))
-            except ValueError:
+            parsed = cell_number(text.replace("\u00a0", "").replace(" ", ""))  # digit groups "1 500" allowed
+            if parsed is None:
                 self.add(where, ProblemCode.NOT_A_NUMBER,
-                         f"'{text}' is not a number (indicator '{code}'): type a number in the unit shown, "
-                         "or leave the cell empty", indicator=code, value=text)
+                         f"'{quote_value(text)}' is not a number (indicator '{code}'): type a number in the unit "
+                         "shown, with the digits 0-9 and a '.' for decimals, or leave the cell empty", indicator=code,
+                         value=text)
                 return "", True
+            num = parsed
         if not math.isfinite(num):
             self.add(where, ProblemCode.NOT_A_NUMBER,
-                     f"'{raw}' is not a finite number (indicator '{code}')", indicator=code, value=raw)
+                     f"'{quote_value(raw)}' is not a finite number (indicator '{code}')", indicator=code, value=raw)
             return "", True
         return num, True
 
@@ -402,13 +422,17 @@ class _Reader:
                             "type": fw.indicators[code].type,
                             "answer": "" if item["answer"] is None else _unsafe(str(item["answer"])),
                             "answered": answered,
-                            **{k: "" if item[k] is None else _unsafe(str(item[k])).strip()
-                               for k in ("evidence", "source", "department", "comment")}})
+                            **{k: self._note(item, k, code) for k in ("evidence", "source", "department", "comment")}})
         frame = pd.DataFrame([row], dtype=object)
         table = Table(frame=frame, file=self.file, locate_row=lambda r: self.where(city_sheet),
                       locate_cell=lambda r, c: cells.get(c, self.where(city_sheet)))
         return Filled(table=table, items=pd.DataFrame(records), problems=tuple(self.problems), unit=unit,
                       name=name, lang=lang)
+
+
+def _cut(text: str) -> str:
+    """``text`` cut to :data:`~openindex.io.MAX_TEXT` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "\u2026"
 
 
 def _num_text(x: float | int) -> str:

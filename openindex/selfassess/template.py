@@ -48,8 +48,8 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from openindex.errors import OpenIndexError
-from openindex.i18n import answer_labels, framework_name, load_strings, translated
-from openindex.io import FORMULA_PREFIXES, excel_safe
+from openindex.i18n import answer_labels, attribute_text, framework_name, load_strings, translated
+from openindex.io import FORMULA_PREFIXES, excel_safe, excel_sheet_name
 from openindex.methods.registry import did_you_mean
 from openindex.version import __version__
 
@@ -76,7 +76,6 @@ CITY_LETTER = {c: chr(ord("A") + i) for i, c in enumerate(CITY_COLUMNS)}
 META, LISTS = "_meta", "lists"
 INLINE_LIMIT = 255
 ANY_NUMBER = (-1e15, 1e15)
-_BAD_SHEET_CHARS = set('[]:*?/\\')
 
 
 # --------------------------------------------------------------------------------------
@@ -100,12 +99,6 @@ def structure_sha256(fw: Framework) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def _sheet_name(name: str) -> str:
-    clean = "".join(" " if ch in _BAD_SHEET_CHARS else ch for ch in name)
-    clean = " ".join(clean.split()).strip("'") or "Sheet"
-    return clean[:31].rstrip()
-
-
 def sheet_names(fw: Framework, lang: str = "en") -> dict[str, str]:
     """Sheet name of the instructions (``"_instructions"``), the city (``"_city"``) and every area code.
 
@@ -116,7 +109,7 @@ def sheet_names(fw: Framework, lang: str = "en") -> dict[str, str]:
     out: dict[str, str] = {}
     for key, wanted in [("_instructions", s["wb_sheet_instructions"]), ("_city", s["wb_sheet_city"]),
                         *((a, translated(fw, a, "name", lang)) for a in fw.levels[1])]:
-        base = _sheet_name(wanted)
+        base = excel_sheet_name(wanted)
         name, k = base, 2
         while name.casefold() in taken:
             suffix = f" ({k})"
@@ -337,8 +330,9 @@ def _city_sheet(ws: Worksheet, fw: Framework, s: Mapping[str, str], lang: str, u
     rows: list[tuple[str, str, Any, str, str]] = [
         (s["wb_field_unit"], "unit", unit, "", s["wb_field_unit_note"]),
         (s["wb_field_name"], "name", prefill.get("_name", ""), "", "")]
-    for code, attr in fw.attributes.items():
-        rows.append((attr.name or code, code, prefill.get(f"_attr:{code}", ""), attr.unit, attr.description))
+    for code in fw.attributes:
+        rows.append((attribute_text(fw, code, "name", lang) or code, code, prefill.get(f"_attr:{code}", ""),
+                     attribute_text(fw, code, "unit", lang), attribute_text(fw, code, "description", lang)))
     for k, (label, key, value, unit_text, note) in enumerate(rows):
         r = FIRST_ROW + k
         for col, v in zip(CITY_COLUMNS, (label, key, value, unit_text, note), strict=True):
@@ -445,8 +439,8 @@ def _area_sheet(ws: Worksheet, fw: Framework, area: str, s: Mapping[str, str], l
             question = f"{name}: {desc}" if desc else name
             unit_text = translated(fw, code, "unit", lang)
             if ind.denominator is not None:
-                den = fw.attributes[ind.denominator]
-                unit_text = s["wb_count"].format(denominator=den.name or den.code, unit=unit_text)
+                den = attribute_text(fw, ind.denominator, "name", lang) or ind.denominator
+                unit_text = s["wb_count"].format(denominator=den, unit=unit_text)
             raw = network.values[:, network.indicators.index(code)] if network is not None else None
             bounds = plausible_range(ind, raw)
             if bounds is None:

@@ -24,8 +24,9 @@ Every name below is importable from here (imported on first use)::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from openindex.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from openindex.workflows.analysis import AuditOutcome, UncertaintyOutcome, audit, uncertainty
@@ -77,15 +78,4 @@ __all__ = [  # the names of _EXPORTS (tests/test_workflows.py checks they agree)
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a workflow on first access (PEP 562), so a command loads only its own module."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'openindex.workflows' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports("openindex.workflows", _EXPORTS, globals())

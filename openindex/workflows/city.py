@@ -9,6 +9,7 @@ profile.html and manifest.json for a unit of the network.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,17 @@ from openindex.analysis.whatif import (
 from openindex.engine import build
 from openindex.engine.result import Result
 from openindex.errors import OpenIndexError
-from openindex.io import load_workbook, save_workbook, sha256_file, write_csv, write_json, write_text
+from openindex.io import (
+    OutputSet,
+    check_output_file,
+    file_name,
+    load_workbook,
+    problems_by_file_name,
+    save_workbook,
+    sha256_file,
+    write_csv,
+    write_text,
+)
 from openindex.model.framework import Framework
 from openindex.report.build import report_for
 from openindex.report.data import ReportData
@@ -206,6 +217,7 @@ def template(framework: str, out: str | Path, *, lang: str = "en", unit: str | N
     it, and with ``unit`` too the city's current values and answers (of ``edition``,
     default the latest) are filled in.
     """
+    check_output_file(out, (".xlsx",), what="questionnaire workbook")
     fw = read_framework_with(framework)
     data, meta = read_network(network, fw, sheet=sheet) if network else (None, {})
     prefilled = bool(unit) and data is not None
@@ -266,24 +278,28 @@ def self_assess(framework: str, workbook: str, network: str, out: str | Path, *,
         data, sa.unit, title=data.text("sa_title", city=sa.name),
         subtitle=data.text("sa_subtitle", n=net.dataset.n_units, edition=net.edition),
         before=[method_note(data, sa.scored)],
-        after=[completeness_section(data, filled.items, [str(p) for p in sa.warnings]),
+        after=[completeness_section(data, filled.items, [str(p) for p in problems_by_file_name(sa.warnings)]),
                whatif_section(data, gains_frame, sets, mode="fixed", peer_label=label)])
     manifest["self_assessment"] = {
-        "workbook": workbook, "workbook_sha256": city.sha256, "unit": sa.unit, "name": sa.name,
+        "workbook": file_name(workbook), "workbook_sha256": city.sha256, "unit": sa.unit, "name": sa.name,
         "workbook_lang": filled.lang, "framework_sha256": framework_sha256(fw), "items": comp["total"],
         "answered": comp["answered"], "evidenced": comp["evidenced"],
         "scoring": "network held fixed (pipeline.score_against); rank = 1 + network units scoring strictly higher",
         "whatif": whatif_manifest(sets, limit, "fixed")}
     folder = Path(out)
-    paths = (write_text(folder / "profile.html", html),
-             write_csv(folder / "scores.csv", unit_scores(sa.joined, sa.unit, data.peer_group)),
-             write_csv(folder / "completeness.csv", filled.items),
-             write_csv(folder / "gains.csv", gains_frame),
-             write_csv(folder / "change_sets.csv", change_sets_frame(sets)),
-             write_json(folder / "manifest.json", manifest))
-    written = write_problems(problems, sa.warnings) if problems else None
+    inside = bool(problems) and Path(os.path.abspath(str(problems))).parent == Path(os.path.abspath(folder))
+    with OutputSet(folder, inputs=(framework, workbook, network)) as target:
+        paths = (write_text(target.path("profile.html"), html),
+                 write_csv(target.path("scores.csv"), unit_scores(sa.joined, sa.unit, data.peer_group)),
+                 write_csv(target.path("completeness.csv"), filled.items),
+                 write_csv(target.path("gains.csv"), gains_frame),
+                 write_csv(target.path("change_sets.csv"), change_sets_frame(sets)))
+        if problems and inside:  # a problem list asked for inside the folder is one of its files
+            write_problems(target.path(Path(problems).name), sa.warnings)
+        manifest_path = target.commit(manifest)
+    written = (folder / Path(problems).name if inside else write_problems(problems, sa.warnings)) if problems else None
     return SelfAssessed(assessment=sa, completeness=comp, change_sets=sets, peer_label=label, notice=inputs.notice,
-                        out=folder, paths=paths, problems_path=written)
+                        out=folder, paths=(*map(target.final, paths), manifest_path), problems_path=written)
 
 
 def whatif(framework: str, data: str, unit: str, out: str | Path, *, settings: Mapping[str, Any] | None = None,
@@ -310,9 +326,11 @@ def whatif(framework: str, data: str, unit: str, out: str | Path, *, settings: M
                         subtitle=page.text("subtitle", n=result.dataset.n_units, edition=result.edition),
                         after=[whatif_section(page, g, [cs], mode="network", peer_label=label)])
     manifest["whatif"] = {"unit": unit, "peer_group": page.peer_group, **whatif_manifest([cs], limit, "network")}
-    folder = Path(out)
-    paths = (write_csv(folder / "gains.csv", g), write_csv(folder / "change_set.csv", change_sets_frame([cs])),
-             write_text(folder / "profile.html", html), write_json(folder / "manifest.json", manifest))
+    with OutputSet(out, inputs=(framework, data)) as output:  # (``target`` is the what-if's target)
+        written = (write_csv(output.path("gains.csv"), g),
+                   write_csv(output.path("change_set.csv"), change_sets_frame([cs])),
+                   write_text(output.path("profile.html"), html))
+        paths = (*map(output.final, written), output.commit(manifest))
     return WhatIf(unit=unit, name=name, result=result, base_score=sc.base_score, base_rank=sc.base_rank,
                   base_peer_mean=sc.base_peer_mean, gains=g, change_set=cs, peer_label=label, notice=inputs.notice,
                   paths=paths)

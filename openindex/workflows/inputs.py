@@ -14,7 +14,7 @@ from typing import Any
 from openindex.data.dataset import Dataset
 from openindex.data.validate import read_dataset
 from openindex.errors import Problem, problems_to_csv
-from openindex.io import read_data_meta, read_framework, write_text
+from openindex.io import check_output_file, problems_by_file_name, read_data_meta, read_framework, write_text
 from openindex.model.framework import Framework, with_settings
 
 __all__ = ["Inputs", "read_framework_with", "read_inputs", "read_network", "notice_of", "write_problems"]
@@ -77,5 +77,5 @@ def read_inputs(framework_path: str, data_path: str, *, settings: Mapping[str, A
 
 
 def write_problems(path: str | Path, problems: Iterable[Problem]) -> Path:
-    """Write every problem to the CSV file ``path`` (the ``--problems`` option)."""
-    return write_text(path, problems_to_csv(list(problems)))
+    """Write every problem to the CSV file ``path`` (the ``--problems`` option), each file named by its name only."""
+    return write_text(check_output_file(path, what="problem list"), problems_to_csv(problems_by_file_name(problems)))

@@ -14,15 +14,17 @@ import yaml
 
 from openindex import FrameworkError, MethodError, parse_framework
 from openindex.analysis.uncertainty import (
-    quantiles,
     evaluate,
+    factor_frame,
     map_design,
     mean_abs_rank_shift,
+    quantiles,
     rank_intervals,
     rank_summary,
     remove_one,
     remove_one_summary,
     replication_framework,
+    replication_table,
     resolve_factors,
     run_uncertainty,
     sample_design,
@@ -33,7 +35,6 @@ from openindex.data.dataset import Dataset
 from openindex.engine import build
 from openindex.io import read_factors
 from openindex.model.spec import UncertaintySpec
-
 from tests.conftest import ROOT, TINY_CSV, TINY_YAML
 
 # ---- a small framework exercising every factor kind ----------------------------------------
@@ -190,6 +191,44 @@ def test_no_uncertain_factor_collapses_every_interval(data):
     assert (mean_abs_rank_shift(reps.index_ranks, nominal.ranks[-1][:, 0]) == 0).all()
 
 
+def test_replication_table_records_what_each_run_did(data):
+    fw = golden_fw()
+    design = sample_design(spec_of(SPEC_A, runs=40), fw)
+    reps = evaluate(fw, data, design, keep="all")
+    table = replication_table(reps, fw)
+    assert len(table) == 40 * 8 and list(table.columns[:4]) == ["replication", "unit", "score", "rank"]
+    assert list(table.columns[-4:]) == ["score:a1", "rank:a1", "score:a2", "rank:a2"]
+    assert factor_frame(design, fw).shape[0] == 40
+    for r in (0, 7, 19, 33):
+        row = table[table["replication"] == r].set_index("unit")
+        choices = design.choices(r)
+        res = build(replication_framework(fw, design, r, data), data)
+        np.testing.assert_allclose(row["score"].to_numpy(), res.scores[-1][:, 0], rtol=1e-12)
+        np.testing.assert_allclose(row["score:a2"].to_numpy(), res.scores[1][:, 1], rtol=1e-12)
+        first = row.iloc[0]
+        for name in ("normalise", "aggregate", "impute", "treat"):
+            assert first[name] == choices[name]["method"]
+        assert first["exclude:1"] == choices["exclude:1"] or (choices["exclude:1"] is None and
+                                                               pd.isna(first["exclude:1"]))
+        assert [first["goalposts:x1:low"], first["goalposts:x1:high"]] == choices["goalposts"]["x1"]
+        # the weights a replication used: those of the plain build of its framework, within each parent
+        for level, codes in ((1, ["x1", "x2", "x3", "x4", "x5", "x6"]), (2, ["a1", "a2"])):
+            used = res.weights[level - 1].sum(axis=0)
+            np.testing.assert_allclose([first[f"weights:{level}:{c}"] for c in codes], used, rtol=1e-12)
+    assert set(table["treat:params"].dropna()) == {"{}", '{"kurtosis": -9, "max_points": 1, "skew": 0.1}'}
+    # data-dependent weights are not known before the build: the draws are recorded instead
+    pca = golden_fw(weight={"method": "pca"})
+    frame = factor_frame(sample_design(spec_of(SPEC_PCA, runs=10), pca), pca)
+    assert "weights:1:x1:multiplier" in frame.columns and "weights:1:x1" not in frame.columns
+
+
+def test_replication_table_keeps_factor_columns_apart(data):
+    fw = golden_fw()
+    spec = spec_of([{"name": "rank", "normalise": [{"method": "minmax"}, {"method": "rank"}]}], runs=5)
+    table = replication_table(evaluate(fw, data, sample_design(spec, fw)), fw)
+    assert list(table.columns) == ["replication", "unit", "score", "rank", "factor:rank"]
+
+
 def test_same_seed_same_numbers_whatever_chunks_or_workers(data):
     fw = golden_fw()
     spec = spec_of(SPEC_A, runs=150)
@@ -266,7 +305,12 @@ def test_remove_one_by_hand():
     # without x: A 25, B 30, C 70 -> C 1, B 2, A 3; without y: A 75, B 30, C 50 -> unchanged;
     # without z: A 50, B 60, C 20 -> B 1, A 2, C 3
     table = remove_one(fw, ds)
-    assert list(table.columns) == ["removed", "level", "unit", "nominal_rank", "rank", "shift"]
+    assert list(table.columns) == ["removed", "level", "unit", "nominal_rank", "rank", "shift", "nominal_score",
+                                   "score"]
+    scores = table.pivot(index="removed", columns="unit", values="score")
+    assert scores.loc["x"].tolist() == pytest.approx([25, 30, 70])
+    assert scores.loc["z"].tolist() == pytest.approx([50, 60, 20])
+    assert table["nominal_score"].tolist()[:3] == pytest.approx([50, 40, 140 / 3])
     shift = table.pivot(index="removed", columns="unit", values="shift")
     assert shift.loc["x"].tolist() == [2, -1, -1]
     assert shift.loc["y"].tolist() == [0, 0, 0]
@@ -396,8 +440,19 @@ def test_cli_writes_every_output_byte_identical_with_workers_and_chunks(tiny_pat
     assert list(sens.columns) == ["factor", "target", "S1", "S1_conf", "ST", "ST_conf"]
     assert set(sens.factor) == {"weights:1", "weights:2", "normalise", "exclude:1"}
     reps = pd.read_parquet(outs[0] / "replications.parquet")
-    assert list(reps.columns) == ["replication", "unit", "code", "level", "score", "rank"]
-    assert len(reps) == 300 * 5 * (1 + 2)
+    indicators = ["gdp", "jobs", "firms", "crime", "trust", "strategy"]
+    assert list(reps.columns) == [
+        "replication", "unit", "score", "rank", *[f"weights:1:{c}" for c in indicators], "weights:2:econ",
+        "weights:2:social", "normalise", "normalise:params", "exclude:1", "score:econ", "rank:econ", "score:social",
+        "rank:social"]
+    assert len(reps) == 300 * 5 and reps["replication"].tolist()[:6] == [0, 0, 0, 0, 0, 1]
+    assert set(reps["normalise"]) == {"minmax", "rank"}
+    assert set(reps.loc[reps["normalise"] == "minmax", "normalise:params"]) == {'{"high": 100, "low": 1}'}
+    assert set(reps["exclude:1"].dropna()) <= set(indicators) and reps["exclude:1"].isna().any()
+    within = reps[[f"weights:1:{c}" for c in indicators]].to_numpy()
+    assert np.allclose(within[:, :3].sum(axis=1), 1) and np.allclose(within[:, 3:].sum(axis=1), 1)
+    q = reps.groupby("unit", sort=True)["rank"].quantile([0.5, 0.05, 0.95]).unstack()  # the intervals again
+    assert np.allclose(q.to_numpy(), intervals.set_index("unit").sort_index()[["median_rank", "p05", "p95"]])
     manifest = json.loads((outs[0] / "manifest.json").read_text())
     assert manifest["command"] == "uncertainty" and manifest["uncertainty"]["runs"] == 300
     assert manifest["uncertainty"]["sobol"]["runs"] == 16 * 6 and len(manifest["uncertainty"]["factors_sha256"]) == 64

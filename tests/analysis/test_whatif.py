@@ -26,7 +26,6 @@ from openindex.engine import build, score_against
 from openindex.engine.join import join_results
 from openindex.errors import OpenIndexError
 from openindex.model.framework import parse_framework, with_settings
-
 from tests.conftest import ICC_FILES, OPEN_FILES, TINY_CSV, TINY_YAML
 
 ICC, OPEN = ICC_FILES, OPEN_FILES

@@ -303,3 +303,22 @@ def test_carry_forward_uses_the_previous_edition_denominated():
     # Z's 2025 'b' is missing: carried from 2024 as 3
     assert result.stages["imputed"][2, 1] == 3.0
     assert result.imputed.tolist() == [[False, False], [True, False], [False, True]]
+
+
+def test_the_readme_python_example_runs(capsys):
+    """The README's Python block is the public API's example: it runs as written from the repository root."""
+    import os
+    import re
+
+    from tests.conftest import ROOT
+
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    block = next((b for b in blocks if "oi.build(fw, ds)" in b), None)
+    assert block is not None, "the README has no Python example calling oi.build(fw, ds)"
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec(compile(block, "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    assert "Sablewick" in capsys.readouterr().out  # the demo's first city

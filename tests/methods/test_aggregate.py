@@ -19,7 +19,9 @@ EQ2 = np.array([[0.5, 0.5]])  # one parent, two children, equal weights
 
 def test_family_registered() -> None:
     assert registry_for("aggregate") is ag.AGGREGATORS
-    assert set(ag.AGGREGATORS) == {"arithmetic", "geometric", "harmonic", "power_mean", "median", "copeland"}
+    assert set(ag.AGGREGATORS) == {"arithmetic", "geometric", "harmonic", "power_mean", "median", "minimum", "mpi",
+                                   "ampi", "copeland", "bod"}
+    assert {"copeland", "bod"} == ag.RELATIVE
 
 
 # ---------------------------------------------------------------- hand values
@@ -158,6 +160,9 @@ def test_constant_gives_constant(c: float, w: np.ndarray) -> None:
         if name == "copeland":  # ordinal: a constant gives score 0 (all ties)
             assert_array_equal(ag.copeland(x, w), 0.0)
             continue
+        if name == "bod":  # relative: every unit is on the frontier
+            assert_allclose(ag.bod(x, w), 100.0, rtol=1e-12)
+            continue
         out = ag.AGGREGATORS.get(name).func(x, w)
         assert_allclose(out, c, rtol=1e-12, err_msg=name)
     assert_allclose(ag.power_mean(x, w, p=-3.5), c, rtol=1e-10)
@@ -193,3 +198,183 @@ def test_copeland_scores_sum_to_zero(x: np.ndarray, w: np.ndarray) -> None:
     s = ag.copeland(x, w)
     assert s.sum() == 0  # every win is someone's loss
     assert np.all(np.abs(s) <= 4)
+
+
+# ---------------------------------------------------------------- minimum
+def test_minimum_hand() -> None:
+    x = np.array([[3.0, nan, 1.0, 7.0], [nan, nan, 2.0, nan], [5.0, 4.0, nan, nan]])
+    w = np.array([[1.0, 1.0, 0.0, 9.0], [0.0, 0.0, 1.0, 1.0]])
+    # node 0 = children 0, 1, 3 (child 2 has weight 0): unit 0 min(3, 7) = 3; unit 1 none -> NaN; unit 2 min(5, 4)
+    # node 1 = children 2, 3: unit 0 min(1, 7) = 1; unit 1: 2; unit 2: none -> NaN
+    assert_allclose(ag.minimum(x, w), [[3.0, 1.0], [nan, 2.0], [4.0, nan]])
+    # the sizes of the weights do not matter, only membership
+    assert_allclose(ag.minimum(x, w * np.array([[5.0, 0.1, 1.0, 2.0]])), ag.minimum(x, w))
+
+
+def test_minimum_is_the_power_mean_limit() -> None:
+    x = np.array([[2.0, 3.0, 9.0]])
+    assert_allclose(ag.power_mean(x, np.ones((1, 3)), p=-200.0), ag.minimum(x, np.ones((1, 3))), rtol=1e-2)
+
+
+# ---------------------------------------------------------------- Mazziotta-Pareto
+def test_mpi_hand() -> None:
+    # z = 100, 110, 90: M = 100, S^2 = (0 + 100 + 100) / 3 = 200/3, cv = S / M;
+    # MPI- = M - S cv = 100 - (200/3) / 100 = 99.333..., MPI+ = 100.666...
+    z = np.array([[100.0, 110.0, 90.0]])
+    assert_allclose(ag.mpi(z, np.ones((1, 3))), [[100.0 - 2.0 / 3.0]])
+    assert_allclose(ag.mpi(z, np.ones((1, 3)), penalty="add"), [[100.0 + 2.0 / 3.0]])
+    # weighted (Mazziotta & Pareto 2022): weights 2, 1, 1 -> M = 400/4 = 100,
+    # S^2 = (2*0 + 100 + 100) / 4 = 50 -> 100 - 50/100 = 99.5
+    assert_allclose(ag.mpi(z, np.array([[2.0, 1.0, 1.0]])), [[99.5]])
+    # a balanced unit is not penalised; an unbalanced one with the same mean is
+    z2 = np.array([[105.0, 105.0], [95.0, 115.0]])
+    assert_allclose(ag.mpi(z2, np.ones((1, 2))), [[105.0], [105.0 - 100.0 / 105.0]])
+
+
+def test_mpi_compind_relation() -> None:
+    """Compind's ci_mpi computes M (1 - cv^2) with the sample variance (m - 1): the same penalty times m/(m-1)."""
+    rng = np.random.default_rng(3)
+    z = rng.normal(100.0, 10.0, size=(6, 4))
+    ours = ag.mpi(z, np.ones((1, 4)))[:, 0]
+    m, s2 = z.mean(axis=1), z.var(axis=1, ddof=1)
+    compind = m * (1 - s2 / m**2)
+    assert_allclose((m - ours) * 4 / 3, m - compind, rtol=1e-12)
+
+
+def test_mpi_missing_and_degenerate() -> None:
+    z = np.array([[100.0, nan, 90.0], [nan, nan, nan]])
+    # unit 0: children 100 and 90 -> M = 95, S^2 = 25 -> 95 - 25/95
+    assert_allclose(ag.mpi(z, np.ones((1, 3))), [[95.0 - 25.0 / 95.0], [nan]])
+    with pytest.raises(DegenerateInputError) as err:  # z-scores around 0: cv undefined
+        ag.mpi(np.array([[1.0, 1.0], [-1.0, 0.5]]), np.ones((1, 2)))
+    assert err.value.units == (1,) and err.value.columns == (0, 1)
+    assert_allclose(ag.mpi(np.array([[-3.0, -3.0]]), np.ones((1, 2))), [[-3.0]])  # no spread, no penalty
+    with pytest.raises(MethodError, match="one of 'subtract', 'add'"):
+        ag.mpi(z, np.ones((1, 3)), penalty="minus")  # type: ignore[arg-type]
+
+
+def test_ampi_hand() -> None:
+    # goalpost scores 50, 100, 0 on [0, 100] -> r = 100, 130, 70 on AMPI's scale:
+    # M = 100, S^2 = (0 + 900 + 900) / 3 = 600 -> AMPI- = 100 - 600/100 = 94 -> (94 - 70) / 0.6 = 40
+    x = np.array([[50.0, 100.0, 0.0]])
+    assert_allclose(ag.ampi(x, np.ones((1, 3))), [[40.0]])
+    # goalposts normalised onto [70, 130] directly: the published AMPI value itself
+    assert_allclose(ag.ampi(70.0 + 0.6 * x, np.ones((1, 3)), low=70.0, high=130.0), [[94.0]])
+    assert_allclose(ag.ampi(70.0 + 0.6 * x, np.ones((1, 3)), low=70.0, high=130.0, penalty="add"), [[106.0]])
+    # at the reference everywhere: 100 on AMPI's scale, the middle of [low, high]
+    assert_allclose(ag.ampi(np.full((1, 3), 50.0), np.ones((1, 3))), [[50.0]])
+    with pytest.raises(MethodError, match="above 'low'"):
+        ag.ampi(x, np.ones((1, 3)), low=1.0, high=1.0)
+
+
+def test_ampi_is_comparable_over_time() -> None:
+    """Fixed goalposts: a unit's AMPI does not depend on the other units (unlike MPI's z-scores)."""
+    x = np.array([[20.0, 80.0], [60.0, 60.0], [90.0, 10.0]])
+    w = np.ones((1, 2))
+    assert_allclose(ag.ampi(x[:1], w), ag.ampi(x, w)[:1])
+    # balanced beats unbalanced at the same mean
+    a = ag.ampi(np.array([[50.0, 50.0], [30.0, 70.0]]), w)
+    assert a[0, 0] == 50.0 and a[1, 0] < 50.0
+
+
+# ---------------------------------------------------------------- benefit of the doubt
+def test_bod_hand() -> None:
+    # A = (2, 1), B = (1, 2), C = (1, 1). A and B are each best with some weights -> 100.
+    # C: maximise v1 + v2 s.t. 2 v1 + v2 <= 1, v1 + 2 v2 <= 1 -> v1 = v2 = 1/3 -> 2/3.
+    x = np.array([[2.0, 1.0], [1.0, 2.0], [1.0, 1.0]])
+    assert_allclose(ag.bod(x, np.ones((1, 2))), [[100.0], [100.0], [200.0 / 3.0]], rtol=1e-9)
+    assert_allclose(ag.bod(x, np.ones((1, 2)), high=1.0), [[1.0], [1.0], [2.0 / 3.0]], rtol=1e-9)
+
+
+def test_bod_share_bounds_hand() -> None:
+    # A = (4, 1), B = (1, 4), C = (2, 2). Free weights: A = B = 1, C: v1 = v2 = 1/5 -> 0.8.
+    # Shares of A bounded to [0.4, 0.6]: child 0's share a at most 0.6, v1 = a CI / 4, v2 = (1 - a) CI;
+    # B's constraint v1 + 4 v2 <= 1 gives CI <= 1 / (4 - 3.75 a) -> 1 / 1.75 = 4/7 at a = 0.6 (B alike).
+    # C's shares are 1/2 at v1 = v2, inside the bounds: still 0.8.
+    x = np.array([[4.0, 1.0], [1.0, 4.0], [2.0, 2.0]])
+    w = np.ones((1, 2))
+    assert_allclose(ag.bod(x, w), [[100.0], [100.0], [80.0]], rtol=1e-9)
+    assert_allclose(ag.bod(x, w, min_share=0.4, max_share=0.6), [[400.0 / 7], [400.0 / 7], [80.0]], rtol=1e-9)
+    # equal shares forced: CI_u = 1 / max_j sum_c (x_jc / x_uc) / 2 ... for A: max(1, (1/4 + 4)/2, (2/4 + 2)/2) = 2.125
+    assert_allclose(ag.bod(x, w, min_share=0.5, max_share=0.5)[0, 0], 100.0 / 2.125, rtol=1e-9)
+
+
+def test_bod_missing_values_and_members() -> None:
+    # node 0 = children 0, 1; child 2 is not a member (weight 0)
+    x = np.array([[2.0, nan, 50.0], [1.0, 2.0, 0.0], [1.0, 1.0, 0.0], [nan, nan, 1.0]])
+    w = np.array([[1.0, 3.0, 0.0]])
+    # unit 0 only has child 0: max 2 v1 s.t. 2 v1 <= 1, v1 <= 1 -> 1.
+    # unit 1: v1 + 2 v2 s.t. 2 v1 <= 1 (unit 0: child 1 missing counts 0), v1 + 2 v2 <= 1, v1 + v2 <= 1 -> 1
+    # unit 2: v1 + v2 s.t. 2 v1 <= 1, v1 + 2 v2 <= 1 -> v1 = 1/2, v2 = 1/4 -> 3/4. unit 3: no present child.
+    assert_allclose(ag.bod(x, w), [[100.0], [100.0], [75.0], [nan]], rtol=1e-9)
+
+
+def test_bod_invariants() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.uniform(1.0, 10.0, size=(8, 3))
+    w = np.ones((1, 3))
+    s = ag.bod(x, w)[:, 0]
+    assert np.all(s <= 100.0 + 1e-9) and np.isclose(s.max(), 100.0)
+    # units invariance: rescaling a child changes nothing
+    assert_allclose(ag.bod(x * np.array([10.0, 0.01, 3.0]), w)[:, 0], s, rtol=1e-8)
+    # the unit best on a single child is on the frontier
+    for c in range(3):
+        assert np.isclose(s[np.argmax(x[:, c])], 100.0)
+    # most favourable: no fixed weighting gives a unit a better relative score
+    for v in rng.dirichlet(np.ones(3), size=200):
+        ratio = 100.0 * (x @ v) / (x @ v).max()
+        assert np.all(s >= ratio - 1e-7)
+    # weights varying along a batch axis with the same members give the same scores
+    assert_allclose(ag.bod(x, np.stack([w, 5 * w]))[1], ag.bod(x, w), rtol=1e-12)
+
+
+def test_bod_errors() -> None:
+    w = np.ones((1, 2))
+    with pytest.raises(DegenerateInputError) as err:
+        ag.bod(np.array([[1.0, 2.0], [-1.0, 2.0]]), w)
+    assert err.value.units == (1,) and err.value.columns == (0,)
+    with pytest.raises(DegenerateInputError, match="k \\* min_share <= 1 <= k \\* max_share") as err2:
+        ag.bod(np.array([[1.0, 2.0], [3.0, nan]]), w, max_share=0.6)  # one child cannot hold 100 % <= 60 %
+    assert err2.value.units == (1,)
+    with pytest.raises(MethodError, match="0 <= min_share <= max_share <= 1"):
+        ag.bod(np.ones((2, 2)), w, min_share=0.7, max_share=0.6)
+    with pytest.raises(MethodError, match="positive number"):
+        ag.bod(np.ones((2, 2)), w, high=0.0)
+    assert_allclose(ag.bod(np.zeros((3, 2)), w), 0.0)  # nobody scores: every weighted sum is 0
+
+
+
+def _bod_plain(x: np.ndarray, min_share: float = 0.0, max_share: float = 1.0) -> np.ndarray:
+    """Reference: one linear programme per unit, every unit's constraint, no shortcut (one node, all members)."""
+    from scipy.optimize import linprog
+
+    xz = np.nan_to_num(x)
+    out = np.full(len(x), nan)
+    for u in range(len(x)):
+        use = ~np.isnan(x[u])
+        if not use.any():
+            continue
+        yu, k = x[u, use], int(use.sum())
+        rows = [xz[:, use]]
+        rhs = [np.ones(len(x))]
+        for c in range(k):
+            e = np.zeros(k)
+            e[c] = yu[c]
+            rows += [e - max_share * yu, min_share * yu - e]
+            rhs += [np.zeros(1), np.zeros(1)]
+        res = linprog(-yu, A_ub=np.vstack([np.atleast_2d(r) for r in rows]), b_ub=np.concatenate(rhs),
+                      bounds=(0, None), method="highs")
+        out[u] = -res.fun
+    return 100.0 * out
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (7, 3), elements=st.floats(0.0, 10.0)), st.floats(0.0, 0.3), st.floats(0.5, 1.0),
+       st.integers(0, 20))
+def test_bod_equals_one_programme_per_unit(x: np.ndarray, lo: float, hi: float, gap: int) -> None:
+    """Grouping the units in one programme and dropping dominated constraints change nothing."""
+    x = x.copy()
+    if gap < 7:
+        x[gap, gap % 3] = nan  # a missing child: another pattern of present children
+    got = ag.bod(x, np.ones((1, 3)), min_share=lo, max_share=hi)[:, 0]
+    assert_allclose(got, _bod_plain(x, lo, hi), rtol=1e-7, atol=1e-7)

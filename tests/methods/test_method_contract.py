@@ -16,6 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from openindex.methods import STEPS, registry_for
 from openindex.methods.treat import Treated
+from openindex.model.framework import Indicator
 
 FAMILIES = STEPS
 CASES = [(fam, name) for fam in FAMILIES for name in registry_for(fam)]
@@ -102,10 +103,25 @@ def _context(fam: str, name: str, perm: np.ndarray) -> dict[str, Any]:
     for c in _method(fam, name).needs:
         if c in optional:
             continue
-        if (fam, c) not in CONTEXT:
+        if (fam, c) in CONTEXT:
+            ctx[c] = CONTEXT[(fam, c)](perm)
+        elif Indicator.per_indicator(c) is not None:
+            ctx[c] = _per_indicator_value(c)
+        else:
             pytest.fail(f"add a context fixture for {fam} context '{c}' (method '{name}') to CONTEXT")
-        ctx[c] = CONTEXT[(fam, c)](perm)
     return ctx
+
+
+def _per_indicator_value(name: str) -> np.ndarray:
+    """A plausible value of a per-indicator framework field nobody wrote a fixture for, by its orientation.
+
+    So a new method needing a new per-indicator field passes through this contract without editing it:
+    an interval is [lo, hi] around the inputs' range, a value a positive number inside it, "none" +1.
+    """
+    orient = Indicator.per_indicator(name).orient
+    if orient == "interval":
+        return np.tile([-5.0, 5.0], (N_IND, 1))
+    return np.full(N_IND, 1.5 if orient == "value" else 1.0)
 
 
 def _arr(out: Any) -> np.ndarray:

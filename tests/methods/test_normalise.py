@@ -75,7 +75,19 @@ def test_goalposts_hand() -> None:
     # (x - 0) / 50 * 100: -10 -> -20, 25 -> 50, 60 -> 120
     assert_allclose(nz.goalposts(col(-10, 25, 60), goalposts=gp, trunc=False), col(-20, 50, 120))
     assert_allclose(nz.goalposts(col(-10, 25, 60, nan), goalposts=gp), col(0, 50, 100, nan))
-    assert_allclose(nz.goalposts(col(25.0), goalposts=gp, scale=1.0), col(0.5))
+    assert_allclose(nz.goalposts(col(25.0), goalposts=gp, high=1.0), col(0.5))
+
+
+def test_goalposts_output_range_hand() -> None:
+    gp = np.array([[0.0, 50.0]])
+    # low + (x - 0) / 50 * (high - low) with [1, 100]: 0 -> 1, 25 -> 1 + 0.5 * 99 = 50.5, 50 -> 100
+    assert_allclose(nz.goalposts(col(0, 25, 50), goalposts=gp, low=1.0), col(1, 50.5, 100))
+    # truncation to [low, high]: -10 -> 1 (not 0), 60 -> 100
+    assert_allclose(nz.goalposts(col(-10, 60), goalposts=gp, low=1.0), col(1, 100))
+    # without truncation: -10 -> 1 + (-0.2) * 99 = -18.8; 60 -> 1 + 1.2 * 99 = 119.8
+    assert_allclose(nz.goalposts(col(-10, 60), goalposts=gp, low=1.0, trunc=False), col(-18.8, 119.8))
+    # a reversed range [10, 0]: the lower goalpost scores 10, the upper 0; truncation still to [0, 10]
+    assert_allclose(nz.goalposts(col(0, 25, 60), goalposts=gp, low=10.0, high=0.0), col(10, 5, 0))
 
 
 def test_goalposts_lower_is_better() -> None:
@@ -104,6 +116,30 @@ def test_distance_to_target_hand() -> None:
     assert_allclose(nz.distance_to_target(col(2, 12), target=t, cap=True), col(0, 100))
     with pytest.raises(DegenerateInputError):
         nz.distance_to_target(col(2, 12), target=np.array([2.0]))
+
+
+def test_distance_to_target_output_range_hand() -> None:
+    # min 2, target 10, [1, 100]: 1 + 99 * (x - 2) / 8: 2 -> 1, 4 -> 25.75, 10 -> 100, 12 -> 124.75
+    t = np.array([10.0])
+    assert_allclose(nz.distance_to_target(col(2, 4, 10, 12), target=t, low=1.0), col(1, 25.75, 100, 124.75))
+    # cap at high (not at 100): [0, 10] -> 12 scores 10
+    assert_allclose(nz.distance_to_target(col(2, 6, 12), target=t, high=10.0, cap=True), col(0, 5, 10))
+    # lower is better, raw (2, 6, 10) with target 2 arrive negated: worst -10, target -2
+    # 1 + 99 * (x + 10) / 8: -10 -> 1, -6 -> 50.5, -2 -> 100
+    assert_allclose(nz.distance_to_target(col(-10, -6, -2), target=np.array([-2.0]), low=1.0), col(1, 50.5, 100))
+
+
+def test_batched_contexts() -> None:
+    """Goalposts, targets and scales may carry the batch axes of x (one value per replication)."""
+    x = np.stack([col(0, 5, 10), col(0, 5, 10)])  # (2, 3, 1)
+    gp = np.array([[[0.0, 10.0]], [[0.0, 20.0]]])  # (2, 1, 2)
+    assert_allclose(nz.goalposts(x, goalposts=gp), [col(0, 50, 100), col(0, 25, 50)])
+    assert_allclose(nz.points(x, scale=gp), [col(0, 50, 100), col(0, 25, 50)])
+    t = np.array([[10.0], [20.0]])  # (2, 1)
+    assert_allclose(nz.distance_to_target(x, target=t), [col(0, 50, 100), col(0, 25, 50)])
+    with pytest.raises(DegenerateInputError) as err:
+        nz.goalposts(x, goalposts=np.array([[[0.0, 10.0]], [[3.0, 3.0]]]))
+    assert err.value.columns == (0,)
 
 
 UP, DOWN = np.array([1.0]), np.array([-1.0])
@@ -135,7 +171,9 @@ def test_points_hand() -> None:
     x = np.array([[0.0, 1.0], [1.0, 3.0], [4.0, nan]])
     # col 0: x / 4 * 100; col 1: (x - 1) / 4 * 100
     assert_allclose(nz.points(x, scale=sc), [[0, 0], [25, 50], [100, nan]])
-    assert_allclose(nz.points(x, scale=sc, scale_to=10), [[0, 0], [2.5, 5], [10, nan]])
+    assert_allclose(nz.points(x, scale=sc, high=10), [[0, 0], [2.5, 5], [10, nan]])
+    # [1, 100]: 1 + x / 4 * 99 and 1 + (x - 1) / 4 * 99; the weakest answer scores 1, not 0
+    assert_allclose(nz.points(x, scale=sc, low=1), [[1, 1], [25.75, 50.5], [100, nan]])
 
 
 @pytest.mark.parametrize("method", [nz.minmax, nz.zscore])

@@ -10,8 +10,8 @@ import scipy.stats
 from numpy.testing import assert_allclose, assert_array_equal
 
 from openindex.errors import MethodError
-from openindex.methods import treat as tr
 from openindex.methods import registry_for
+from openindex.methods import treat as tr
 from openindex.methods.stats import skew_kurt
 
 nan = np.nan
@@ -142,3 +142,22 @@ def test_none_and_batch_flags() -> None:
     n = tr.none(x)
     assert_array_equal(n.x, x) and n.x is not x
     assert n.how.shape == (2, 1) and not n.how.any()
+
+
+def test_map_values_hand() -> None:
+    """Goalposts and targets in raw units, mapped with the function the data received."""
+    before = np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0], [11.0, 11.0, 11.0]])  # min 1, max 11, range 10
+    after = np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0], [2.0, 2.0, 11.0]])  # column 1 capped at 2
+    how = np.array([tr.LOGGED, tr.WINSORISED, tr.UNTREATED])
+    # log: log(v - 1 + 0.1); winsorised high side: min(v, 2), the low side untouched; untreated: v
+    out = tr.map_values(np.array([[0.95, -5.0, -5.0], [20.0, 20.0, 20.0]]), before, after, how)
+    assert_allclose(out, [[np.log(0.05), -5.0, -5.0], [np.log(19.1), 2.0, 20.0]])
+    # below min - 0.01 range = 0.9 the log is undefined: NaN (the engine refuses it)
+    assert np.isnan(tr.map_values(np.array([0.8, 0.0, 0.0]), before, after, how)[0])
+    # a value of the data maps to exactly its treated value
+    logged = tr.log(before[:, :1]).x[:, 0]
+    assert_array_equal(tr.map_values(before[:, :1], before[:, :1], logged[:, None], how[:1])[:, 0], logged)
+    # low side capped (negative skew): max(v, bottom)
+    low_after = np.array([[5.0], [5.0], [11.0]])
+    assert_allclose(tr.map_values(np.array([[0.0], [20.0]]), before[:, :1], low_after, np.array([tr.WINSORISED])),
+                    [[5.0], [20.0]])

@@ -10,8 +10,8 @@ from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 
 from openindex.errors import DegenerateInputError, MethodError
-from openindex.methods import weight as wt
 from openindex.methods import registry_for
+from openindex.methods import weight as wt
 
 nan = np.nan
 

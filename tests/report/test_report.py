@@ -10,7 +10,6 @@ import copy
 import html as html_lib
 import json
 import re
-import string
 from importlib import resources
 
 import numpy as np
@@ -25,8 +24,8 @@ from openindex.data.dataset import Dataset
 from openindex.data.validate import load_dataset, read_dataset
 from openindex.engine import build
 from openindex.errors import DataError, FrameworkError, MethodError, OpenIndexError
-from openindex.i18n import LANGUAGES, framework_name, load_strings
-from openindex.io import load_yaml_text, read_data_meta
+from openindex.i18n import LANGUAGES
+from openindex.io import read_data_meta
 from openindex.report import tables as T
 from openindex.report.build import build_report, report_data, results_sheets, write_report
 from openindex.report.data import ReportOptions
@@ -49,7 +48,6 @@ from openindex.report.render import (
     render_report,
     standing_lists,
 )
-
 from tests.conftest import ROOT, TINY_YAML
 
 DEMO_FW = ROOT / "indicators" / "opencities.yaml"
@@ -338,7 +336,7 @@ def test_snapshot_audit_section(tiny):
     section = audit_section(tiny)
     assert section.startswith('<section id="audit" class="view" aria-labelledby="audit-h" hidden>'
                               '<h2 id="audit-h">Statistical audit</h2><p>A statistical audit of edition 2025, ')
-    assert '<h3>Findings</h3><p class="counts">10 findings by severity: 0 high, 3 medium, 7 low.</p>' in section
+    assert '<h3>Findings</h3><p class="counts">12 findings by severity: 0 high, 2 medium, 10 low.</p>' in section
     # the findings, most serious first (as in flags.csv), each with a sentence in the report's language
     flags = audit_flags_table(tiny)
     assert flags.startswith('<table id="audit-flags" class="compact flags-table"><caption>Findings of the audit, '
@@ -346,14 +344,22 @@ def test_snapshot_audit_section(tiny):
                             '<th scope="col">Finding</th><th scope="col">Component</th>'
                             '<th scope="col">What it means</th></tr></thead>')
     first = re.search(r"<tbody>(<tr>.*?</tr>)", flags).group(1)
-    assert first == ('<tr><td><span class="sev sev-medium">medium</span></td><td>Redundant pair</td>'
-                     '<th scope="row">GDP per capita &amp; Employment rate</th><td class="msg">GDP per capita and '
-                     "Employment rate are almost the same measure in Economy (r = 0.93): together they count one "
-                     "thing twice. Consider keeping one of them, or merging them.</td></tr>")
+    assert first == ('<tr><td><span class="sev sev-medium">medium</span></td><td>More than one dimension</td>'
+                     '<th scope="row">Social</th><td class="msg">Social has 2 principal components with an eigenvalue '
+                     "above 1 (eigenvalues 1.92 and 1.00; the first explains 64\u00a0% of the variance of its 3 "
+                     "components): they measure more than one thing. Consider splitting it, or check its "
+                     "components.</td></tr>")
+    # a redundant pair on 4 cities is not significant: low, and the sentence says so
+    assert ('<tr><td><span class="sev sev-low">low</span></td><td>Redundant pair</td><th scope="row">GDP per capita '
+            '&amp; Employment rate</th><td class="msg">GDP per capita and Employment rate are almost the same '
+            "measure in Economy (Pearson r = 0.93, p = 0.065, n = 4): together they count one thing twice. Consider "
+            "keeping one of them, or merging them. The correlation is not significant (p not below 0.05), so this "
+            "finding is of low severity.</td></tr>") in flags
     assert re.findall(r'<span class="sev sev-(\w+)">', flags) == list(tiny.audit.flags["severity"])
     assert ("Integration strategy carries 33\u00a0% of the weight of Social but accounts for 100\u00a0% of what its "
             "components explain of it: it drives Social 3.00 times as much as its weight says.") in flags
-    assert "Integration strategy is not significantly correlated with Social (p = 0.347, not below 0.05)" in flags
+    assert ("Integration strategy is not significantly correlated with Social (Pearson r = 0.54, p = 0.347, n = 5; "
+            "p not below 0.05)") in flags
     # alpha and PCA of every aggregate, in tree order, with the node's own findings as tags
     nodes = audit_nodes_table(tiny)
     assert re.findall(r'<span class="indent">([^<]+)</span>', nodes) == ["Tiny index", "Economy", "Social"]
@@ -363,8 +369,8 @@ def test_snapshot_audit_section(tiny):
             '<span class="tag sev-low">Low alpha</span></td></tr>') in nodes
     # a node selector and one panel per aggregate: heatmap, its data table, the node's findings
     assert ('<select id="audit-node" data-panels="audit-panel"><optgroup label="Index"><option value="audit-node-0">'
-            'Tiny index</option></optgroup><optgroup label="Area"><option value="audit-node-1">Economy (findings: 5)'
-            '</option><option value="audit-node-2">Social (findings: 5)</option></optgroup></select>') in section
+            'Tiny index</option></optgroup><optgroup label="Area"><option value="audit-node-1">Economy (findings: 6)'
+            '</option><option value="audit-node-2">Social (findings: 6)</option></optgroup></select>') in section
     assert re.findall(r'<div class="audit-panel" id="(audit-node-\d)"( hidden)?>', section) == [
         ("audit-node-0", ""), ("audit-node-1", " hidden"), ("audit-node-2", " hidden")]
     panel = section.split('id="audit-node-1" hidden>', 1)[1].split('<div class="audit-panel"', 1)[0]
@@ -377,7 +383,13 @@ def test_snapshot_audit_section(tiny):
     r = tiny.audit.correlations.query("x == 'gdp' and y == 'jobs' and method == 'pearson'")["r"].iloc[0]
     assert (f'<tr><th scope="row">GDP per capita</th><td class="num">1.00</td><td class="num">{r:.2f}</td>'
             in panel)
-    assert panel.count('<li><span class="sev ') == 5 and "Low alpha" not in panel  # sentences, not labels
+    assert panel.count('<li><span class="sev ') == 6 and "Low alpha" not in panel  # sentences, not labels
+    # the corrected item-total correlations of the node's components, with their findings
+    rest = re.search(r'<table class="compact item-rest-table">.*?</table>', panel).group(0)
+    assert re.findall(r'<th scope="row">([^<]+)</th>', rest) == ["GDP per capita", "Employment rate", "Foreign firms"]
+    assert ('<tr><th scope="row">Foreign firms</th><td class="num">0.30</td><td class="num">\u22120.17</td>'
+            '<td class="num">0.788</td><td class="num">5</td><td><span class="tag sev-low">Weak link to the other '
+            "components</span></td></tr>") in rest
     # the importance chart, with its data table grouped by node
     block = section.split("<h3>Importance versus weight</h3>", 1)[1]
     assert '<div class="chart" id="chart-audit-importance" data-figure="audit-importance" role="img"' in block
@@ -392,7 +404,8 @@ def test_audit_figures_follow_the_report_language(tiny):
     section = audit_section(data)
     assert "<h2 id=\"audit-h\">Audit statistique</h2>" in section and "Paire redondante" in section
     assert "PIB par habitant" not in section  # no translation of that name: the framework's own
-    assert "(r = 0,93)" in section and "10 constats par gravité : 0 élevée, 3 moyenne, 7 faible." in section
+    assert "(Pearson : r = 0,93 ; p = 0,065 ; n = 4)" in section
+    assert "12 constats par gravité : 0 élevée, 2 moyenne, 10 faible." in section
     heat = data.figures["audit-corr-1"]
     assert heat.layout.separators == ",\u202f" and heat.layout.title.text is None
     assert list(heat.data[0].text[0][:2]) == ["1,00", f"{heat.data[0].z[0][1]:.2f}".replace(".", ",")]
@@ -490,7 +503,7 @@ def test_report_size_and_content(demo):
                                     "slope-rank", "profile-0", "audit-importance", "audit-corr-0"} <= ids
     assert len([i for i in ids if i.startswith("audit-corr-")]) == len(data.framework.aggregates) == 15
     # a coverage finding of an earlier edition names its edition
-    assert "Velloria has data for 55\u00a0% of the indicators in edition 2024 (below 65\u00a0%)." in page
+    assert "Velloria has data for 55\u00a0% of the indicators in edition 2024 (29 of 53; below 65\u00a0%)." in page
 
 
 def test_no_ranks_hides_every_rank(tmp_path):
@@ -528,22 +541,6 @@ def test_report_is_deterministic(tiny):
 # --------------------------------------------------------------------------------------
 # Languages and translations
 # --------------------------------------------------------------------------------------
-
-
-def test_strings_complete_for_every_language():
-    shipped = sorted(p.name for p in resources.files("openindex.i18n").iterdir() if p.name.endswith(".json"))
-    assert shipped == sorted(f"{lang}.json" for lang in LANGUAGES)
-    en = load_strings("en")
-    fields = {k: {f for _, f, _, _ in string.Formatter().parse(v) if f} for k, v in en.items()}
-    for lang in LANGUAGES:
-        strings = load_strings(lang)
-        assert set(strings) == set(en), (lang, set(strings) ^ set(en))
-        for key, text in strings.items():
-            assert text.strip(), (lang, key)
-            assert {f for _, f, _, _ in string.Formatter().parse(text) if f} == fields[key], (lang, key)
-        if lang != "en":
-            same = [k for k in en if strings[k] == en[k] and len(en[k]) > 12]
-            assert len(same) < 5, (lang, same)  # really translated
 
 
 def test_every_string_used_exists_in_every_language(tiny):
@@ -584,7 +581,7 @@ def test_translations_are_validated():
 
 def test_options_are_checked():
     fw = _tiny_framework()
-    with pytest.raises(OpenIndexError, match="must be one of en, fr, de"):
+    with pytest.raises(OpenIndexError, match="must be one of en, fr, de, it, es"):
         ReportOptions(lang="xx").check(fw)
     with pytest.raises(OpenIndexError, match="unknown peer group 'regoin'.*region"):
         ReportOptions(peer_group="regoin").check(fw)
@@ -657,7 +654,7 @@ def test_cli_report_and_run(tmp_path, capsys):
     assert "report.html" in text and "results.xlsx" in text
     page = (out / "report.html").read_text(encoding="utf-8")
     assert '<html lang="de">' in page and "<h1>Bericht &lt;2025&gt;</h1>" in page
-    assert "Share of foreign-born residents" in page
+    assert "Anteil der im Ausland Geborenen" in page and "Share of foreign-born residents" not in page
     again = tmp_path / "again"
     assert main(["report", str(DEMO_FW), str(DEMO_DATA), "--out", str(again), "--lang", "de", "--peer-group",
                  "diversity", "--title", "Bericht <2025>", "--edition", "2025"]) == 0
@@ -675,9 +672,9 @@ def test_cli_run_writes_report_unless_told_not_to(tmp_path, tiny_paths):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--lang", "es"], "must be one of en, fr, de. Got 'es' instead"),
+    (["--lang", "pt"], "must be one of en, fr, de, it, es. Got 'pt' instead"),
     (["--peer-group", "sizes"], "unknown peer group 'sizes'"),
-    (["--uncertainty", "nowhere"], "not a folder"),
+    (["--uncertainty", "nowhere"], "folder not found; --uncertainty takes the output folder"),
 ])
 def test_cli_report_bad_options_exit_2(tmp_path, capsys, args, message):
     code = main(["report", str(DEMO_FW), str(DEMO_DATA), "--out", str(tmp_path / "x"), *args])
@@ -706,13 +703,6 @@ def test_cli_report_with_uncertainty_intervals(tmp_path, capsys):
     frame.to_csv(unc / "rank_intervals.csv", index=False)
     assert main(["report", str(DEMO_FW), str(DEMO_DATA), "--out", str(out), "--uncertainty", str(unc)]) == 2
     assert "made for another" in capsys.readouterr().err
-
-
-def test_load_yaml_translations_roundtrip():
-    doc = load_yaml_text(TINY_YAML)
-    doc["translations"] = {"de": {"name": "Kleiner Index"}}
-    fw = parse_framework(doc)
-    assert framework_name(fw, "de") == "Kleiner Index" and framework_name(fw, "fr") == "Tiny test index"
 
 
 def test_page_script_never_writes_html():

@@ -7,8 +7,9 @@ browser download is never used.
 The demo report must open from file:// with no console error and no network request
 (every request is recorded; only the page's own file:// URL may appear), draw every
 chart, switch profiles with the city selector, show the chosen cities in the compare
-view, draw the audit tab's charts node by node, and render hostile city names as text
-without opening a dialog. Screenshots of the overview, a city profile and the audit tab go
+view, draw the audit tab's charts node by node, draw the robustness tab's charts with an uncertainty
+run (and have no such tab without one), and render hostile city names as text without opening a
+dialog. Screenshots of the overview, a city profile and the audit tab go
 to reports/screenshots/ (git-ignored).
 """
 
@@ -54,7 +55,6 @@ def demo_report(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def evil_report(tmp_path_factory) -> Path:
     from openindex.cli import main
-
     from tests.conftest import TINY_CSV, TINY_YAML
 
     d = tmp_path_factory.mktemp("evil")
@@ -62,6 +62,25 @@ def evil_report(tmp_path_factory) -> Path:
     (d / "d.csv").write_text(TINY_CSV.replace("Alpha", EVIL[0]).replace("Beta", EVIL[1]), encoding="utf-8")
     assert main(["report", str(d / "f.yaml"), str(d / "d.csv"), "--out", str(d / "out")]) == 0
     return d / "out" / "report.html"
+
+
+@pytest.fixture(scope="module")
+def uncertainty_reports(tmp_path_factory) -> tuple[Path, Path]:
+    """The tiny network's report with an uncertainty run (with Sobol' indices), and without one."""
+    from openindex.cli import main
+    from tests.conftest import TINY_CSV, TINY_YAML
+
+    d = tmp_path_factory.mktemp("uncertainty")
+    (d / "f.yaml").write_text(TINY_YAML, encoding="utf-8")
+    (d / "d.csv").write_text(TINY_CSV, encoding="utf-8")
+    (d / "factors.yaml").write_text("runs: 50\nfactors:\n  - weights: {level: 1, noise: 0.3}\n"
+                                    "  - normalise: [{method: minmax}, {method: rank}]\n", encoding="utf-8")
+    files = [str(d / "f.yaml"), str(d / "d.csv")]
+    assert main(["uncertainty", *files, "--out", str(d / "unc"), "--factors", str(d / "factors.yaml"),
+                 "--sobol", "8"]) == 0
+    assert main(["report", *files, "--out", str(d / "with"), "--uncertainty", str(d / "unc")]) == 0
+    assert main(["report", *files, "--out", str(d / "without")]) == 0
+    return d / "with" / "report.html", d / "without" / "report.html"
 
 
 class Watch:
@@ -227,6 +246,80 @@ def test_hostile_names_render_as_text(browser, evil_report):
     page.close()
 
 
+def test_uncertainty_charts_render_with_a_run_and_are_absent_without(browser, uncertainty_reports):
+    with_run, without = uncertainty_reports
+    page, watch = _open(browser, with_run)
+    page.click('a[data-view="robustness"]')
+    page.wait_for_function("() => !document.getElementById('robustness').hidden")
+    assert _unrendered(page, "#robustness") == []
+    drawn = page.eval_on_selector_all("#robustness .chart[data-rendered]", "els => els.map(e => e.dataset.figure)")
+    assert drawn == ["uncertainty-intervals", "uncertainty-sobol", "uncertainty-remove-0"]
+    for fig in drawn:  # plotly drew an svg in each, with the chart's marks
+        assert page.locator(f"#chart-{fig} svg.main-svg").count() > 0
+    assert page.locator("#chart-uncertainty-intervals path.xerror").count() == 5   # one interval per city
+    assert page.locator("#chart-uncertainty-sobol path.xerror").count() == 2 * 2  # S1 and ST of two factors
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#robustness").screenshot(path=str(SHOTS / "robustness.png"))
+    # the remove-one selector shows one component at a time, and draws its scatter plot
+    options = page.eval_on_selector_all("#remove-one-node option", "os => os.map(o => o.value)")
+    assert len(options) == 8                                                        # 6 indicators, 2 areas
+    for value in options:
+        page.select_option("#remove-one-node", value)
+        shown = page.locator(".remove-panel:not([hidden])")
+        assert shown.count() == 1 and shown.get_attribute("id") == value
+        assert _unrendered(page, f"#{value}") == []
+        assert page.locator(f"#{value} .scatterlayer .point").count() == 5
+    watch.check()
+    page.close()
+
+    page, watch = _open(browser, without)
+    assert page.locator("#robustness").count() == 0 and page.locator('a[data-view="robustness"]').count() == 0
+    keys = page.evaluate("() => Object.keys(JSON.parse(document.getElementById('report-data').textContent).figures)")
+    assert keys and not [k for k in keys if k.startswith("uncertainty")]
+    page.goto(without.resolve().as_uri() + "#robustness")                    # a stale link opens the overview
+    page.wait_for_function("() => !document.getElementById('overview').hidden")
+    watch.check()
+    page.close()
+
+
 def test_screenshots_are_git_ignored():
     gitignore = (ROOT / ".gitignore").read_text().splitlines()
     assert "reports/screenshots/" in gitignore
+
+
+@pytest.fixture(scope="module")
+def demo_audit_page(tmp_path_factory) -> Path:
+    """The standalone audit.html of the demo, with two outside variables."""
+    import numpy as np
+    import pandas as pd
+
+    import openindex as oi
+    from openindex.workflows.analysis import audit
+
+    fw_path, data_path = ROOT / "indicators" / "opencities.yaml", ROOT / "datasets" / "demo_network.csv"
+    units = oi.read_dataset(str(data_path), oi.read_framework(fw_path)).for_edition().unit_codes
+    d = tmp_path_factory.mktemp("audit")
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"unit": units, "gdp_head": rng.normal(40000, 5000, len(units)).round(),
+                  "satisfaction": rng.normal(6.5, 1, len(units)).round(1)}).to_csv(d / "outside.csv", index=False)
+    audit(str(fw_path), str(data_path), d / "out", external=str(d / "outside.csv"))
+    return d / "out" / "audit.html"
+
+
+def test_standalone_audit_page_draws_every_node(browser, demo_audit_page):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    url = demo_audit_page.resolve().as_uri()
+    watch = Watch(page, url)
+    page.goto(url)
+    page.wait_for_function("() => document.querySelectorAll('#audit-page .chart[data-rendered]').length >= 2")
+    assert page.locator("#audit-flags tbody tr").count() > 0 and page.locator("#audit-external tbody tr").count() > 0
+    assert _unrendered(page, "#audit-page") == []
+    options = page.eval_on_selector_all("#audit-node option", "os => os.map(o => o.value)")
+    assert len(options) == 15
+    for value in options:
+        page.select_option("#audit-node", value)
+        assert _unrendered(page, f"#{value}") == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "audit-page.png"), full_page=False)
+    watch.check()
+    page.close()

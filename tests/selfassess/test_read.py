@@ -40,7 +40,7 @@ def test_blank_template_reads_back_with_nothing_answered(saved) -> None:
     assert filled.unit == "SELF"
 
 
-@pytest.mark.parametrize("lang", ["fr", "de"])
+@pytest.mark.parametrize("lang", ["fr", "de", "it", "es"])
 def test_the_language_of_the_workbook_is_read_back(icc, lang, tmp_path) -> None:
     fw, _, _ = icc
     wb = load_workbook(save_workbook(tmp_path / "t.xlsx", template_workbook(fw, lang=lang)))

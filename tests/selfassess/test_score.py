@@ -24,7 +24,6 @@ from openindex.report.render import CSP, esc
 from openindex.selfassess.read import read_workbook
 from openindex.selfassess.score import assess, completeness
 from openindex.selfassess.template import fill_cells, template_workbook
-
 from tests.conftest import ICC_FILES, OPEN_FILES
 
 ICC, OPEN = ICC_FILES, OPEN_FILES

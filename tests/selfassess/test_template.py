@@ -19,7 +19,6 @@ from openindex.selfassess.template import (
     sheet_names,
     template_workbook,
 )
-
 from tests.conftest import OPEN_FILES, TINY_YAML
 
 OPEN = OPEN_FILES
@@ -183,7 +182,8 @@ def test_every_text_goes_through_excel_safe(tiny_dict, tmp_path) -> None:
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("lang", "answer", "city"), [("fr", "Réponse", "Ville"), ("de", "Antwort", "Stadt")])
+@pytest.mark.parametrize(("lang", "answer", "city"), [("fr", "Réponse", "Ville"), ("de", "Antwort", "Stadt"),
+                                                       ("it", "Risposta", "Città"), ("es", "Respuesta", "Ciudad")])
 def test_languages(icc, lang, answer, city, tmp_path) -> None:
     fw, _, _ = icc
     wb = load_workbook(save_workbook(tmp_path / "t.xlsx", template_workbook(fw, lang=lang)))

@@ -9,11 +9,17 @@ of any framework:
 - **correlations**, Pearson and Spearman, pairwise-complete, with p-values: every
   component against each of its ancestors (indicator vs area, vs theme, vs index;
   node vs parent...) and every pair of children within every node;
+- **corrected item-total correlations**: every component against the mean of the
+  other components of its node (free of the part-whole overlap of the above);
 - **Cronbach's alpha** of every aggregate node over its children;
 - **PCA** within every node: eigenvalues, share of the first component, Kaiser count;
 - **importance versus weight**: squared correlation and first-order correlation ratio
   (Paruolo, Saisana & Saltelli 2013) of each child with its parent, next to its weight;
-- **flags**: the findings, most serious first, each with a plain sentence.
+- **outside variables** (with ``external``): the index and every node against
+  variables measured outside the index, with Fisher-z confidence intervals and partial
+  correlations controlling for log population (OECD/JRC 2008, step 9);
+- **flags**: the findings, most serious first, as codes and parameters (the report
+  layer writes them as sentences, in the report's language).
 
 Conventions
 -----------
@@ -30,7 +36,8 @@ Everything here is a pure function over arrays, frames or a
 :class:`~openindex.engine.result.Result`; nothing reads or writes files. The package, one
 concept per module: :mod:`.stats` (pure statistics over arrays), :mod:`.rules` (the
 thresholds, :class:`AuditRules`), :mod:`.tables` (the per-node tables of a result),
-:mod:`.flags` (the findings and their wording) and :mod:`.run` (:func:`run_audit`).
+:mod:`.external` (outside variables and the size control), :mod:`.flags` (the findings)
+and :mod:`.run` (:func:`run_audit`).
 Everything public is importable from here.
 
 References
@@ -48,10 +55,20 @@ Paruolo, P., Saisana, M. & Saltelli, A. (2013). Ratings and rankings: voodoo or
 
 from __future__ import annotations
 
-from openindex.analysis.audit.flags import FINDINGS, SEVERITIES, audit_flags
+from openindex.analysis.audit.external import SizeControl, external_correlations, size_control, size_variable
+from openindex.analysis.audit.flags import FINDINGS, SEVERITIES, audit_flags, severity_of
 from openindex.analysis.audit.rules import AuditRules
 from openindex.analysis.audit.run import Audit, run_audit
-from openindex.analysis.audit.stats import corr_test, correlation_ratio, cronbach_alpha, pairwise_cov, pca_eigen
+from openindex.analysis.audit.stats import (
+    corr_test,
+    correlation_ratio,
+    cronbach_alpha,
+    fisher_ci,
+    item_rest_corr,
+    pairwise_cov,
+    partial_corr,
+    pca_eigen,
+)
 from openindex.analysis.audit.tables import (
     AUDIT_STAGES,
     correlation_matrix,
@@ -59,6 +76,7 @@ from openindex.analysis.audit.tables import (
     coverage,
     cronbach,
     importance,
+    item_rest,
     outliers,
     pca,
     pca_summary,
@@ -75,12 +93,21 @@ __all__ = [
     "outliers",
     "correlations",
     "correlation_matrix",
+    "item_rest",
     "cronbach",
     "pca",
     "pca_summary",
     "importance",
     "audit_flags",
+    "severity_of",
+    "external_correlations",
+    "size_control",
+    "size_variable",
+    "SizeControl",
     "corr_test",
+    "fisher_ci",
+    "partial_corr",
+    "item_rest_corr",
     "pairwise_cov",
     "cronbach_alpha",
     "pca_eigen",

@@ -1,4 +1,5 @@
-"""The tables of an audit over a built index: coverage, outliers, correlations, alpha, PCA, importance.
+"""The tables of an audit over a built index: coverage, outliers, correlations, corrected item-total
+correlations, alpha, PCA, importance.
 
 Each table applies a statistic of :mod:`.stats` to every node of the framework (top-down)
 at one stage of the result.
@@ -12,7 +13,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from openindex.analysis.audit.stats import check_choice, corr_test, correlation_ratio, cronbach_alpha, pca_eigen
+from openindex.analysis.audit.stats import (
+    check_choice,
+    corr_test,
+    correlation_ratio,
+    cronbach_alpha,
+    item_rest_corr,
+    pca_eigen,
+)
 from openindex.engine.result import STAGES
 from openindex.errors import MethodError
 from openindex.methods.stats import skew_kurt
@@ -21,12 +29,13 @@ if TYPE_CHECKING:
     from openindex.data.dataset import Dataset
     from openindex.engine.result import Result
 
-__all__ = ["AUDIT_STAGES", "CORR_COLUMNS", "coverage", "outliers", "correlations", "correlation_matrix", "cronbach",
-           "pca", "pca_summary", "importance"]
+__all__ = ["AUDIT_STAGES", "CORR_COLUMNS", "ITEM_REST_COLUMNS", "coverage", "outliers", "correlations",
+           "correlation_matrix", "item_rest", "cronbach", "pca", "pca_summary", "importance", "audit_values"]
 
 #: stages an audit can run at: an indicator stage, or only the aggregated scores
 AUDIT_STAGES: tuple[str, ...] = (*STAGES, "aggregated")
 CORR_COLUMNS = ["stage", "level", "x", "y", "method", "r", "p", "n"]
+ITEM_REST_COLUMNS = ["stage", "level", "node", "child", "method", "r", "p", "n"]
 
 
 # --------------------------------------------------------------------------------------
@@ -39,8 +48,8 @@ def check_stage(stage: str) -> None:
     check_choice("stage", stage, AUDIT_STAGES, "audit")
 
 
-def _values(result: Result, stage: str) -> dict[str, np.ndarray]:
-    """Code -> values per unit: indicators at ``stage`` (oriented), aggregates' scores."""
+def audit_values(result: Result, stage: str) -> dict[str, np.ndarray]:
+    """Code -> values per unit: indicators at ``stage`` (oriented; none at ``"aggregated"``), aggregates' scores."""
     check_stage(stage)
     fw = result.framework
     out: dict[str, np.ndarray] = {}
@@ -166,7 +175,7 @@ def correlations(result: Result, *, stage: str = "normalised",
     """
     for m in methods:
         check_choice("methods", m, ("pearson", "spearman"), "correlations")
-    values = _values(result, stage)
+    values = audit_values(result, stage)
     fw = result.framework
     pairs: list[tuple[str, str]] = []
     for level in range(1, fw.n_levels):
@@ -236,6 +245,48 @@ def correlation_matrix(frame: pd.DataFrame, node: str, *, method: str = "pearson
     return codes, r, p, n
 
 
+def item_rest(result: Result, *, stage: str = "normalised",
+              methods: Sequence[str] = ("pearson", "spearman")) -> pd.DataFrame:
+    """Corrected item-total correlations: every component against the mean of the other components of its node.
+
+    For child ``i`` of node ``y`` with ``k >= 2`` children having data, the correlation of
+    ``x_i`` with the mean of the other children's present values per unit
+    (:func:`~openindex.analysis.audit.stats.item_rest_corr`). Unlike ``r(x_i, y)`` of
+    :func:`correlations` it does not contain ``x_i`` itself: a component that the part-whole
+    overlap makes look aligned with its node shows here how it relates to the rest.
+
+    Parameters
+    ----------
+    result : Result
+        A built index.
+    stage : str
+        The stage of the indicator values (see :func:`correlations`).
+    methods : sequence of {"pearson", "spearman"}
+
+    Returns
+    -------
+    DataFrame
+        ``stage, level, node, child, method, r, p, n``: nodes top-down, children in
+        framework order, one row per method; ``level`` and ``stage`` are the child's (as in
+        :func:`correlations`). Nodes with a single child with data have no rows.
+    """
+    for m in methods:
+        check_choice("methods", m, ("pearson", "spearman"), "item_rest")
+    fw = result.framework
+    rows = []
+    for node, kids, x in _nodes(result, audit_values(result, stage)):
+        if len(kids) < 2:
+            continue
+        level = fw.level_of(node) - 1
+        label = "aggregated" if level > 1 else stage
+        tests = {m: item_rest_corr(x, m) for m in methods}
+        for j, child in enumerate(kids):
+            for m in methods:
+                r, p, n = tests[m][j]
+                rows.append((label, level, node, child, m, r, p, n))
+    return pd.DataFrame(rows, columns=ITEM_REST_COLUMNS)
+
+
 def cronbach(result: Result, *, stage: str = "normalised", use: str = "pairwise") -> pd.DataFrame:
     """Cronbach's alpha of every aggregate node over its children (:func:`cronbach_alpha`).
 
@@ -247,7 +298,7 @@ def cronbach(result: Result, *, stage: str = "normalised", use: str = "pairwise"
         covariances with ddof = 1). Nodes with one child have alpha NaN.
     """
     rows = []
-    for node, _, x in _nodes(result, _values(result, stage)):
+    for node, _, x in _nodes(result, audit_values(result, stage)):
         a, k, n = cronbach_alpha(x, use=use)
         rows.append((node, a, k, n))
     return pd.DataFrame(rows, columns=["node", "alpha", "k", "n"])
@@ -266,7 +317,7 @@ def pca(result: Result, *, stage: str = "normalised", use: str = "complete") -> 
         ``n`` counts complete cases (``use="complete"``, default) or the smallest pair count.
     """
     rows = []
-    for node, kids, x in _nodes(result, _values(result, stage)):
+    for node, kids, x in _nodes(result, audit_values(result, stage)):
         keep = [j for j in range(x.shape[1]) if np.nanmax(x[:, j]) > np.nanmin(x[:, j])]
         if len(keep) < 2:
             continue
@@ -338,13 +389,11 @@ def importance(result: Result, *, stage: str = "normalised",
         (``level`` of the child), nodes top-down, children in framework order.
     """
     fw = result.framework
-    values = _values(result, stage)
+    values = audit_values(result, stage)
     parts = []
+    within = result.weight_table().set_index("code")["normalised"]  # each node's weight within its parent
     for node, kids, x in _nodes(result, values):
-        level = fw.level_of(node)
-        w = result.weights[level - 2]
-        below = fw.levels[level - 2]
-        weight = np.array([w[:, below.index(c)].sum() for c in kids])
+        weight = np.array([within[c] for c in kids])
         weight = weight / weight.sum() if weight.sum() > 0 else np.full(len(kids), np.nan)
         y = values[node]
         tests = [corr_test(x[:, j], y) for j in range(len(kids))]
@@ -354,7 +403,8 @@ def importance(result: Result, *, stage: str = "normalised",
             r2 = r**2 / np.nansum(r**2)
             ss = s / np.nansum(s)
             parts.append(pd.DataFrame({
-                "node": node, "child": kids, "level": level - 1, "n": [t[2] for t in tests], "weight": weight,
+                "node": node, "child": kids, "level": [fw.level_of(c) for c in kids], "n": [t[2] for t in tests],
+                "weight": weight,
                 "r": r, "r2_share": r2, "S": s, "S_share": ss,
                 "ratio_r2": np.where(weight > 0, r2 / weight, np.nan),
                 "ratio_S": np.where(weight > 0, ss / weight, np.nan)}))

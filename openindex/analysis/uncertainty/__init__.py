@@ -27,8 +27,9 @@ The package, one concept per module: :mod:`.factors` (resolving the factor spec 
 the framework), :mod:`.design` (sampling and mapping the unit hypercube), :mod:`.weights`
 (a level's weights under the factors), :mod:`.replicate` (a replication as a framework),
 :mod:`.compiled` (the state every chunk reads), :mod:`.evaluation` (vectorised evaluation,
-chunks, workers), :mod:`.summary` (rank intervals, remove-one) and :mod:`.run` (Sobol'
-indices, the whole analysis). Everything public is importable from here.
+chunks, workers), :mod:`.summary` (rank intervals, remove-one), :mod:`.run` (Sobol'
+indices, the whole analysis) and :mod:`.table` (every replication's factor values beside
+its scores and ranks). Everything public is importable from here.
 
 Factor semantics (a replication equals :func:`openindex.engine.build.build` of the framework
 returned by :func:`replication_framework`, which writes the replication's choices into
@@ -63,7 +64,13 @@ COINr ``get_sensitivity()`` (Becker et al.), whose outputs these mirror.
 from __future__ import annotations
 
 from openindex.analysis.uncertainty.design import Design, map_design, sample_design
-from openindex.analysis.uncertainty.evaluation import CHUNK_BUDGET, Replications, default_chunk_size, evaluate
+from openindex.analysis.uncertainty.evaluation import (
+    CHUNK_BUDGET,
+    Replications,
+    default_chunk_size,
+    evaluate,
+    memory_needed,
+)
 from openindex.analysis.uncertainty.factors import STEP_KINDS, FactorInfo, resolve_factors
 from openindex.analysis.uncertainty.replicate import replication_framework
 from openindex.analysis.uncertainty.run import UncertaintyResult, run_uncertainty, sobol_index
@@ -75,6 +82,7 @@ from openindex.analysis.uncertainty.summary import (
     remove_one_summary,
 )
 from openindex.analysis.uncertainty.summary import quantiles as quantiles  # the percentile rule, tested directly
+from openindex.analysis.uncertainty.table import factor_frame, replication_table
 
 __all__ = [
     "STEP_KINDS",
@@ -96,4 +104,7 @@ __all__ = [
     "sobol_index",
     "run_uncertainty",
     "default_chunk_size",
+    "memory_needed",
+    "factor_frame",
+    "replication_table",
 ]

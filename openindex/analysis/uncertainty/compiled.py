@@ -23,6 +23,7 @@ from openindex.analysis.uncertainty.weights import LevelFactors, level_factors, 
 from openindex.data.dataset import Dataset
 from openindex.engine import AggregationErrors, BuildPlan, Plan, plan, prepare_edition
 from openindex.engine.plan import node_plans
+from openindex.engine.stages import treated_values
 from openindex.errors import MethodError
 from openindex.model.framework import Framework
 
@@ -130,13 +131,9 @@ def compile_design(fw: Framework, dataset: Dataset, design: Design, edition: int
                 for ks in groups.values():
                     p = method_of[codes.index(f.codes[ks[0]])]
                     cols = np.array([codes.index(f.codes[k]) for k in ks])
-                    vals = v[:, ks]
-                    if f.kind == "goalposts":  # direction-adjusted as in the pipeline: [-hi, -lo] for -1
-                        flip = direction[cols] < 0
-                        vals = vals.copy()
-                        vals[:, flip] = -vals[:, flip][:, :, ::-1]
-                    else:
-                        vals = vals * direction[cols]
+                    # as in the pipeline: through the indicators' treatment, then direction-adjusted
+                    st = prep.stages
+                    vals = treated_values(bplan, f.kind, cols, st.imputed, st.treated, st.how, raw=v[:, ks])
                     tasks.append(_Renormalise(p.method, dict(p.params), cols, f.kind, vals,
                                               tuple(f.codes[k] for k in ks)))
         renorm.append(tuple(tasks))

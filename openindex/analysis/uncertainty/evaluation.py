@@ -28,7 +28,7 @@ from openindex.methods.rank import rank_desc
 from openindex.methods.weight import explicit
 from openindex.model.framework import Framework
 
-__all__ = ["CHUNK_BUDGET", "Replications", "default_chunk_size", "evaluate"]
+__all__ = ["CHUNK_BUDGET", "Replications", "default_chunk_size", "evaluate", "memory_needed"]
 
 #: memory budget of one chunk of replications (bytes)
 CHUNK_BUDGET = 256 * 2**20
@@ -158,6 +158,27 @@ def default_chunk_size(n_units: int, n_indicators: int, level_sizes: Sequence[in
     return max(1, int(budget // max(per, 1)))
 
 
+def memory_needed(n_units: int, level_sizes: Sequence[int], runs: int, n_factors: int, *, keep_all: bool = False,
+                  sobol_runs: int = 0) -> int:
+    """Bytes an uncertainty analysis holds at its peak, estimated before anything is allocated.
+
+    Per replication: 8 bytes x (3 x n_factors, the design and its mapped values, + 4 x n_units x
+    the nodes kept, their scores and ranks and the copies the percentiles make), plus 48 bytes
+    x n_units x every aggregate when every level is kept (the replication table); a Sobol' run
+    keeps the index only. One chunk (:data:`CHUNK_BUDGET`) comes on top.
+
+    Examples
+    --------
+    >>> memory_needed(40, [53, 11, 3, 1], runs=1000, n_factors=3) - CHUNK_BUDGET
+    1352000
+    """
+    aggregates = sum(level_sizes[1:]) or 1
+    kept = aggregates if keep_all else (level_sizes[-1] if len(level_sizes) > 1 else 1)
+    per = 8 * (3 * n_factors + 4 * n_units * kept) + (48 * n_units * aggregates if keep_all else 0)
+    per_sobol = 8 * (3 * n_factors + 4 * n_units)
+    return runs * per + sobol_runs * per_sobol + CHUNK_BUDGET
+
+
 # --------------------------------------------------------------------------------------
 # Evaluation
 # --------------------------------------------------------------------------------------
@@ -274,8 +295,9 @@ def evaluate(framework: Framework, dataset: Dataset, design: Design, *, edition:
     bar = _Progress(runs, progress if isinstance(progress, str) else "replications", bool(progress))
 
     def store(lo: int, hi: int, res: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        for k, (s, r) in enumerate(res):
-            scores[k][lo:hi], ranks[k][lo:hi] = s, r
+        for k, (s, r) in enumerate(res):  # the framework's own nodes: pass-through columns (mixed depth) dropped
+            n_real = scores[k].shape[-1]
+            scores[k][lo:hi], ranks[k][lo:hi] = s[..., :n_real], r[..., :n_real]
         bar.update(hi - lo)
 
     try:

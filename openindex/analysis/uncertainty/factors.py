@@ -7,6 +7,7 @@ and gives each its columns in the unit hypercube the designs are drawn in.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -141,7 +142,7 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
             level = level_or_report(i, kind, body.level, 1, n - 1, "weights vary at levels")
             if level is None:
                 continue
-            codes = fw.levels[level - 1]
+            codes = fw.padded_levels[level - 1]  # with the pass-through nodes of a mixed-depth tree
             if body.sets is not None:
                 probs = body.probs()
                 for s, wset in enumerate(body.sets):
@@ -150,8 +151,10 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
                             add((i, kind, "sets", s, code), ProblemCode.UNKNOWN_NODE,
                                 f"'{code}' is not a node of level {level}."
                                 f"{name_hint(code, set(codes))}", code)
-                    for parent in fw.levels[level]:
-                        kids = fw.children(parent)
+                    for parent in fw.padded_levels[level]:
+                        if parent in fw.pass_through:  # its one child weighs 1
+                            continue
+                        kids = [c for c in codes if fw.above[c] == parent]
                         if all(float(wset.get(c, fw.node(c).weight)) == 0 for c in kids):
                             add((i, kind, "sets", s), ProblemCode.ZERO_WEIGHTS,
                                 f"weight set {s + 1} gives every child of '{parent}' "
@@ -179,8 +182,9 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
             level = level_or_report(i, kind, body.level, 1, n - 1, "nodes can be left out at levels")
             if level is None:
                 continue
-            here = fw.levels[level - 1]
-            siblings = {c for c in here if len(fw.children(fw.parent[c])) > 1}  # type: ignore[arg-type]
+            here = fw.padded_levels[level - 1]  # with the pass-through nodes of a mixed-depth tree
+            n_kids = Counter(fw.above[c] for c in here)
+            siblings = {c for c in here if n_kids[fw.above[c]] > 1}
             if body.codes is not None:
                 for code in body.codes:
                     if code not in here:
@@ -189,7 +193,7 @@ def resolve_factors(spec: UncertaintySpec, framework: Framework, *, source: str 
                             code)
                     elif code not in siblings:
                         add((i, kind, "codes"), ProblemCode.CANNOT_EXCLUDE,
-                            f"'{code}' is the only child of '{fw.parent[code]}'; leaving it out "
+                            f"'{code}' is the only child of '{fw.above[code]}'; leaving it out "
                             "would remove its parent (leave the parent out instead)", code)
                 codes = tuple(dict.fromkeys(body.codes))
             else:

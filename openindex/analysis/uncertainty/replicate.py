@@ -115,8 +115,10 @@ def replication_framework(framework: Framework, design: Design, r: int, dataset:
         mod, changed = modified_weights(lf, base, reps)
         if not changed[0]:
             continue
-        for code, w in zip(fw.levels[level - 2], mod[0].sum(axis=0), strict=True):
-            section, k = pos[code]
+        for code, w in zip(fw.padded_levels[level - 2], mod[0].sum(axis=0), strict=True):
+            if fw.above[code] in fw.pass_through:  # weight 1 inside a pass-through node (mixed depth)
+                continue
+            section, k = pos[fw.carried(code)]  # a pass-through carries its node's file weight
             data[section][k]["weight"] = float(w)
         overrides = data["build"]["weight"].setdefault("overrides", {})
         for parent in fw.levels[level - 1]:

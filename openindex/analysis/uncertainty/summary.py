@@ -142,7 +142,7 @@ def _levels_arg(fw: Framework, level: int | str | Sequence[int | str] | None) ->
 
 def remove_one(framework: Framework, dataset: Dataset, level: int | str | Sequence[int | str] | None = 1, *,
                edition: int | None = None, nominal: Result | None = None) -> pd.DataFrame:
-    """Rank shift of every unit when each node of a level is left out (given weight 0).
+    """Index score and rank shift of every unit when each node of a level is left out (given weight 0).
 
     Parameters
     ----------
@@ -159,18 +159,24 @@ def remove_one(framework: Framework, dataset: Dataset, level: int | str | Sequen
     Returns
     -------
     DataFrame
-        Columns ``removed, level, unit, nominal_rank, rank, shift``: one row per removed
-        node and unit; ``shift = rank - nominal_rank`` (positive = a worse place).
+        Columns ``removed, level, unit, nominal_rank, rank, shift, nominal_score, score``:
+        one row per removed node and unit; ``shift = rank - nominal_rank`` (positive = a
+        worse place); ``score`` is the index score without the node, ``nominal_score`` the
+        index score of the nominal build (the pairs the report plots, COINr issue #59).
 
     Notes
     -----
     Each removal is one replication of an ``exclude`` factor, evaluated vectorised: the
     node's weight is set to 0 after the weight method and the weights of its siblings are
     re-normalised (COINr ``remove_elements``; JRC audits, "effect of removing components").
+    Plotting the index against the index without a component shows the information the
+    component carries (Schlossarek, Syrovátka & Vencálek 2019, *Social Indicators Research*,
+    doi:10.1007/s11205-019-02125-9).
     """
     fw = framework
     nominal = nominal if nominal is not None else build(fw, dataset, edition=edition)
     nom = nominal_ranks(nominal)
+    nom_score = nominal.scores[-1][:, 0]
     parts = []
     for k in _levels_arg(fw, level):
         spec = UncertaintySpec.model_validate({"runs": 1, "factors": [{"exclude": {"level": k}}]})
@@ -183,15 +189,18 @@ def remove_one(framework: Framework, dataset: Dataset, level: int | str | Sequen
         reps = evaluate(fw, dataset, design, edition=edition)
         r = reps.index_ranks
         n_units = len(reps.units)
+        removed = [fw.carried(c) for c in infos[0].codes]  # a pass-through node (mixed depth) stands for its node
         parts.append(pd.DataFrame({
-            "removed": np.repeat(np.asarray(infos[0].codes, dtype=object), n_units),
-            "level": k,
+            "removed": np.repeat(np.asarray(removed, dtype=object), n_units),
+            "level": np.repeat([fw.level_of(c) for c in removed], n_units),
             "unit": np.tile(np.asarray(reps.units, dtype=object), n),
             "nominal_rank": np.tile(nom, n),
             "rank": r.reshape(-1),
             "shift": (r - nom[None, :]).reshape(-1),
+            "nominal_score": np.tile(nom_score, n),
+            "score": reps.index_scores.reshape(-1),
         }))
-    cols = ["removed", "level", "unit", "nominal_rank", "rank", "shift"]
+    cols = ["removed", "level", "unit", "nominal_rank", "rank", "shift", "nominal_score", "score"]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
     for col in ("nominal_rank", "rank", "shift"):
         out[col] = out[col].astype("Int64")

@@ -33,7 +33,7 @@ class LevelFactors:
 
 def level_factors(fw: Framework, design: Design, level: int) -> LevelFactors:
     member = fw.membership(level)
-    below = fw.levels[level - 2]
+    below = fw.padded_levels[level - 2]
     kw: dict[str, Any] = {}
     for f, v in zip(design.factors, design.values, strict=True):
         if f.level != level - 1:

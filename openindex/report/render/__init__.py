@@ -17,12 +17,22 @@ Content-Security-Policy forbids every network request (``default-src 'none'``).
 
 One module per concept: :mod:`.base` (escaping, number formatting, table and figure
 helpers, UI strings), :mod:`.overview`, :mod:`.profile` (incl. :func:`profile_page`),
-:mod:`.compare`, :mod:`.editions`, :mod:`.audit` (incl. :func:`audit_page`),
-:mod:`.methodology`, :mod:`.page` (the assembly, :func:`render_report`) and
+:mod:`.compare`, :mod:`.editions`, :mod:`.audit` (incl. :func:`audit_page`), :mod:`.audit_text` (the
+audit's findings in words),
+:mod:`.robustness` (what an uncertainty run computed), :mod:`.methodology`, :mod:`.page` (the assembly,
+:func:`render_report`) and
 :mod:`.selfassess` (the self-assessment and what-if pages, :func:`profile_html`).
 """
 
-from openindex.report.render.audit import audit_flags_table, audit_nodes_table, audit_page, audit_section
+from openindex.report.render.audit import (
+    audit_body,
+    audit_figures,
+    audit_flags_table,
+    audit_nodes_table,
+    audit_page,
+    audit_section,
+)
+from openindex.report.render.audit_text import AuditView, audit_view, finding_messages, finding_texts, flags_frame
 from openindex.report.render.base import CSP, PLOTLY_CONFIG, Fmt, chart_block, esc, json_for_html, notice_banner
 from openindex.report.render.compare import compare_section
 from openindex.report.render.editions import editions_section
@@ -38,10 +48,13 @@ from openindex.report.render.profile import (
            profile_page,
            standing_lists,
 )
+from openindex.report.render.robustness import robustness_figures, robustness_section, robustness_shown
 from openindex.report.render.selfassess import completeness_section, method_note, profile_html, whatif_section
 
 __all__ = ["esc", "json_for_html", "Fmt", "render_report", "notice_banner", "ranking_table", "chart_block",
            "area_table", "indicator_table", "standing_lists", "change_table", "learn_table", "profile", "profile_page",
            "compare_section", "editions_section", "methodology_section", "overview_section", "audit_section",
-           "audit_flags_table", "audit_nodes_table", "audit_page", "PLOTLY_CONFIG", "CSP", "completeness_section",
-           "method_note", "profile_html", "whatif_section"]
+           "audit_flags_table", "audit_nodes_table", "audit_page", "audit_body", "audit_figures", "AuditView",
+           "audit_view", "finding_texts", "finding_messages", "flags_frame", "PLOTLY_CONFIG", "CSP",
+           "completeness_section", "method_note", "profile_html", "whatif_section", "robustness_section",
+           "robustness_figures", "robustness_shown"]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.io as pio
 
+from openindex.i18n import NUMBER_SEPARATORS
 from openindex.report.tables import tree_order
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def is_missing(x: Any) -> bool:
 class Fmt:
     """Numbers formatted for one language (decimal and thousands separators)."""
 
-    SEPARATORS = {"en": (".", ","), "fr": (",", "\u202f"), "de": (",", ".")}
+    SEPARATORS = NUMBER_SEPARATORS
 
     def __init__(self, lang: str = "en", na: str = DASH) -> None:
         self.dec, self.thou = self.SEPARATORS.get(lang, (".", ","))

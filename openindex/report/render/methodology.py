@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from openindex.i18n import framework_name, translated
+from openindex.i18n import attribute_text, framework_name, peer_group_name, translated
 from openindex.report.render.base import (
     DASH,
     RenderContext,
@@ -135,7 +135,8 @@ def methodology_section(data: ReportData) -> str:
             groups = ", ".join(f"{lbl or data.text('m_no_group')} ({n})" for lbl, n in zip(part["label"], part["n"],
                                                                                                strict=True))
             used = f' <span class="tag">{c.t("m_used")}</span>' if gcode == data.peer_group else ""
-            rows.append(f"<tr><th scope=\"row\">{esc(g.name or g.code)} <code>{esc(gcode)}</code>{used}</th>"
+            gname = peer_group_name(fw, g.code, lang)
+            rows.append(f"<tr><th scope=\"row\">{esc(gname)} <code>{esc(gcode)}</code>{used}</th>"
                         f"<td>{definition}</td><td>{esc(groups)}</td></tr>")
         parts.append(f"<h4>{c.t('m_peer_groups')}</h4><p class=\"rule\">{c.t('rule_peers')}</p>"
                      + html_table(head, rows, cls="compact"))
@@ -165,10 +166,10 @@ def methodology_section(data: ReportData) -> str:
 
 
 def _peer_definition(c: RenderContext, g: Any) -> str:
-    attr = c.d.framework.attributes
+    fw = c.d.framework
 
     def name(a: str) -> str:
-        return (attr[a].name or a) if a in attr else a
+        return (attribute_text(fw, a, "name", c.d.options.lang) or a) if a in fw.attributes else a
 
     if g.kind == "bands":
         return c.t("m_peer_bands", attribute=name(g.by), cuts=", ".join(c.fmt.raw(b) for b in g.bands))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from openindex.i18n import peer_group_name
 from openindex.report.render.base import (
     DASH,
     RenderContext,
@@ -36,8 +37,8 @@ def ranking_table(data: ReportData) -> str:
     head += [th_cell(c.t("city"), sort="text"), th_cell(c.t("score"), num=True, sort="num")]
     if iv:
         head += [th_cell(c.t("median_rank"), num=True, sort="num"), th_cell(c.t("rank_interval"), num=True, sort="num")]
-    if peer:
-        gname = next(g.name or g.code for g in fw.model.peer_groups if g.code == data.peer_group)
+    if data.peer_group is not None:
+        gname = peer_group_name(fw, data.peer_group, data.options.lang)
         head.append(th_cell(f'{c.t("peer_group")}<br><span class="unit">{esc(gname)}</span>', sort="text"))
         if not c.no_ranks:
             head.append(th_cell(c.t("peer_rank"), num=True, sort="num"))

@@ -18,6 +18,7 @@ from openindex.report.render.editions import editions_section
 from openindex.report.render.methodology import methodology_section
 from openindex.report.render.overview import overview_section
 from openindex.report.render.profile import profiles_section
+from openindex.report.render.robustness import robustness_section, robustness_shown
 from openindex.report.tables import tree_order
 from openindex.version import __version__
 
@@ -31,6 +32,8 @@ def _nav(data: ReportData) -> str:
              ("editions", "nav_editions"), ("audit", "nav_audit"), ("methodology", "nav_methodology")]
     if not data.options.audit:
         links.remove(("audit", "nav_audit"))
+    if robustness_shown(data):
+        links.insert(len(links) - 1, ("robustness", "nav_robustness"))
     return ('<nav class="tabs no-print" aria-label="' + c.t("nav_label") + '"><ul>'
             + "".join(f'<li><a href="#{v}" data-view="{v}">{c.t(k)}</a></li>' for v, k in links) + "</ul></nav>")
 
@@ -72,7 +75,8 @@ def render_report(data: ReportData) -> str:
         notice_banner(notice, data.text("notice")), _nav(data), "</header>",
         '<main id="main" tabindex="-1">',
         overview_section(data), profiles_section(data), compare_section(data), editions_section(data),
-        audit_section(data) if data.options.audit else "", methodology_section(data), "</main>",
+        audit_section(data) if data.options.audit else "", robustness_section(data), methodology_section(data),
+        "</main>",
         f'<footer class="foot"><p>{c.t("footer", version=__version__)}</p></footer>'])
     page = Template(read_resource("openindex.report", "templates/page.html"))
     return page.substitute(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from plotly.offline import get_plotlyjs
 
-from openindex.i18n import translated
+from openindex.i18n import attribute_text, peer_group_name, translated
 from openindex.io import read_resource
 from openindex.report.render.base import (
     CSP,
@@ -203,8 +203,9 @@ def _facts(data: ReportData, unit: str) -> str:
         value = f.raw(row[code]) if attr.kind == "numeric" else str(row[code])
         if attr.kind == "numeric" and float(row[code]).is_integer() and abs(float(row[code])) >= 1000:
             value = f.num(row[code], 0)
-        items.append(f"<span>{esc(attr.name or code)}: {esc(value)}{(' ' + esc(attr.unit)) if attr.unit else ''}"
-                     "</span>")
+        name = attribute_text(fw, code, "name", data.options.lang) or code
+        unit_text = attribute_text(fw, code, "unit", data.options.lang)
+        items.append(f"<span>{esc(name)}: {esc(value)}{(' ' + esc(unit_text)) if unit_text else ''}</span>")
     return f'<p class="facts">{" · ".join(items)}</p>' if items else ""
 
 
@@ -231,7 +232,7 @@ def profile(data: ReportData, i: int, *, hidden: bool = True) -> str:
     kpi_html = "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in kpis)
     groups = []
     for r in frame_rows(data.of_unit("peer_index", unit)):
-        gname = next((g.name or g.code for g in fw.model.peer_groups if g.code == r.peer_group), r.peer_group)
+        gname = peer_group_name(fw, r.peer_group, data.options.lang)
         if not r.group:
             continue
         value = (f.rank(r.peer_rank, r.peer_n) if not c.no_ranks

@@ -4,7 +4,7 @@
   "use strict";
   var DATA = JSON.parse(document.getElementById("report-data").textContent);
   var CONFIG = DATA.config;
-  var VIEWS = ["overview", "profiles", "compare", "editions", "audit", "methodology"];
+  var VIEWS = ["overview", "profiles", "compare", "editions", "audit", "robustness", "methodology"];
   var fmt1 = new Intl.NumberFormat(DATA.lang, {minimumFractionDigits: 1, maximumFractionDigits: 1});
 
   function $(sel, root) { return (root || document).querySelector(sel); }
