@@ -261,7 +261,7 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
     """``["a.b=1", "c=zscore"]`` -> ``{"a.b": 1, "c": "zscore"}`` (values read as YAML scalars)."""
     import yaml
 
-    from openindex.io import load_yaml_text
+    from openindex.io import load_yaml_text, yaml11_only_number
 
     out: dict[str, Any] = {}
     for pair in pairs:
@@ -269,9 +269,13 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise OpenIndexError(f"--set needs KEY=VALUE, e.g. build.normalise.method=zscore; got '{pair}'")
         try:
-            out[key.strip()] = load_yaml_text(value) if value.strip() else ""
+            parsed = load_yaml_text(value) if value.strip() else ""
         except yaml.YAMLError:
-            out[key.strip()] = value
+            parsed = value
+        if isinstance(parsed, str) and parsed == value.strip() and yaml11_only_number(parsed):  # unquoted 1_5
+            raise OpenIndexError(f"--set {key.strip()}={value}: '{parsed}' is not a number in YAML 1.2; write "
+                                 "the number with digits only (such as 15 or 1500.5), or quote it if it is text")
+        out[key.strip()] = parsed
     return out
 
 

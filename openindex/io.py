@@ -191,6 +191,15 @@ YamlLoader.add_implicit_resolver(
 YamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
+def yaml11_only_number(text: str) -> bool:
+    """Whether ``text``, read as a string by YAML 1.2, is a number to YAML 1.1 (or Python): ``1_5``, ``1:30``.
+
+    Such a value is text in YAML 1.2, which openindex reads; every reader of YAML values refuses it
+    (the framework files, ``--set`` values) rather than guess what was meant.
+    """
+    return bool(_YAML11_NUMBER.match(text))
+
+
 def load_yaml_text(text: str) -> Any:
     """Parse YAML text with :class:`YamlLoader` (safe, YAML 1.2 core schema, bounded depth and aliases)."""
     return yaml.load(text, Loader=YamlLoader)  # noqa: S506 - YamlLoader is a SafeLoader
@@ -334,7 +343,7 @@ def _check_scalar(node: yaml.ScalarNode, problems: list[Problem], file: str) -> 
         problems.append(Problem(file, where, f"a text of {len(text):,} characters; openindex reads texts of at most "
                                 f"{MAX_TEXT:,} (link a longer document instead)", value=text,
                                 code=ProblemCode.TEXT_TOO_LONG))
-    if node.tag == "tag:yaml.org,2002:str" and node.style is None and _YAML11_NUMBER.match(text):
+    if node.tag == "tag:yaml.org,2002:str" and node.style is None and yaml11_only_number(text):
         problems.append(Problem(file, where, f"'{quote_value(text)}' is not a number in YAML 1.2 (other YAML readers "
                                 "take it for one): write the number with digits only, such as 15 or 1500.5, or "
                                 "quote it if it is text", value=text, code=ProblemCode.NUMBER_SYNTAX))

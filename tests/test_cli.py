@@ -143,3 +143,12 @@ def test_python_m_openindex_runs_the_cli():
     proc = subprocess.run([sys.executable, "-m", "openindex", "methods", "aggregate"], capture_output=True, text=True,
                           cwd=ROOT)
     assert proc.returncode == 0 and "arithmetic(" in proc.stdout
+
+
+def test_set_refuses_a_number_only_python_reads(tiny_paths, tmp_path, capsys):
+    """`--set ...weight=1_5` is not 15: YAML 1.2 reads it as text, and openindex refuses to guess."""
+    fw, data = tiny_paths
+    code = main(["run", str(fw), str(data), "--out", str(tmp_path / "o"), "--set", "indicators.gdp.weight=1_5"])
+    assert code == 2
+    assert "'1_5' is not a number in YAML 1.2" in capsys.readouterr().err
+    assert main(["run", str(fw), str(data), "--out", str(tmp_path / "p"), "--set", "indicators.gdp.weight=15"]) == 0
