@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -21,13 +22,15 @@ def demo() -> tuple[oi.Framework, Dataset]:
 
 
 @cache
-def asem(tmp: str = "/tmp/openindex-bench-asem") -> tuple[oi.Framework, Dataset] | None:
-    """ASEM imported with import-coinr (None when ../shared is absent)."""
+def asem() -> tuple[oi.Framework, Dataset] | None:
+    """ASEM imported with import-coinr into a fresh temporary folder (None when ../shared is absent)."""
     if not (ASEM / "iMeta.csv").exists():
         return None
     from openindex.cli import main
 
-    main(["import-coinr", str(ASEM / "iMeta.csv"), str(ASEM / "iData.csv"), "--out", tmp])
+    tmp = str(Path(tempfile.mkdtemp(prefix="openindex-bench-")) / "asem")
+    if main(["import-coinr", str(ASEM / "iMeta.csv"), str(ASEM / "iData.csv"), "--out", tmp]) != 0:
+        raise RuntimeError("import-coinr of the ASEM example failed")
     fw = oi.read_framework(Path(tmp) / "framework.yaml")
     return fw, oi.read_dataset(str(Path(tmp) / "data.csv"), fw)
 
