@@ -890,18 +890,23 @@ def excel_sheet_name(name: str) -> str:
     return clean[:31].rstrip()
 
 
-def unique_sheet_names(names: Iterable[str]) -> dict[str, str]:
-    """Each name -> a valid Excel sheet name (:func:`excel_sheet_name`), unique regardless of case (``" (2)"``...)."""
-    taken: set[str] = set()
+def unique_sheet_names(names: Iterable[str] | Mapping[str, str], *, reserved: Iterable[str] = ()) -> dict[str, str]:
+    """Valid Excel sheet names (:func:`excel_sheet_name`), unique regardless of case (``" (2)"``...).
+
+    ``names`` are the wanted names (the result is keyed by them) or a mapping key -> wanted name
+    (keyed by the keys); names in ``reserved`` are taken already.
+    """
+    taken = {r.casefold() for r in reserved}
     out: dict[str, str] = {}
-    for wanted in names:
+    pairs = names.items() if isinstance(names, Mapping) else ((n, n) for n in names)
+    for key, wanted in pairs:
         base = excel_sheet_name(wanted)
         name, k = base, 2
         while name.casefold() in taken:
             suffix = f" ({k})"
             name, k = base[: 31 - len(suffix)].rstrip() + suffix, k + 1
         taken.add(name.casefold())
-        out[wanted] = name
+        out[key] = name
     return out
 
 
@@ -930,7 +935,7 @@ def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame], *,
     wb.properties.modified = fixed
     wb.properties.creator = "openindex"
     bold = Font(bold=True)
-    titles = unique_sheet_names(sheets)
+    titles = unique_sheet_names(list(sheets))
     for name, frame in sheets.items():
         ws = wb.create_sheet(title=titles[name])
         ws.append([_excel_cell(str(c)) for c in frame.columns])

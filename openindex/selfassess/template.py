@@ -49,7 +49,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from openindex.errors import OpenIndexError
 from openindex.i18n import answer_labels, attribute_text, framework_name, load_strings, translated
-from openindex.io import FORMULA_PREFIXES, excel_safe, excel_sheet_name
+from openindex.io import FORMULA_PREFIXES, excel_safe, unique_sheet_names
 from openindex.methods.registry import did_you_mean
 from openindex.version import __version__
 
@@ -105,18 +105,9 @@ def sheet_names(fw: Framework, lang: str = "en") -> dict[str, str]:
     Names follow Excel's rules (see the module docstring) and are unique regardless of case.
     """
     s = load_strings(lang)
-    taken = {META.casefold(), LISTS.casefold()}
-    out: dict[str, str] = {}
-    for key, wanted in [("_instructions", s["wb_sheet_instructions"]), ("_city", s["wb_sheet_city"]),
-                        *((a, translated(fw, a, "name", lang)) for a in fw.levels[1])]:
-        base = excel_sheet_name(wanted)
-        name, k = base, 2
-        while name.casefold() in taken:
-            suffix = f" ({k})"
-            name, k = base[: 31 - len(suffix)].rstrip() + suffix, k + 1
-        taken.add(name.casefold())
-        out[key] = name
-    return out
+    wanted = {"_instructions": s["wb_sheet_instructions"], "_city": s["wb_sheet_city"],
+              **{a: translated(fw, a, "name", lang) for a in fw.levels[1]}}
+    return unique_sheet_names(wanted, reserved=(META, LISTS))
 
 
 def area_items(fw: Framework, area: str) -> list[str]:
